@@ -1,0 +1,28 @@
+package depstub
+
+import (
+	_ "github.com/containerd/containerd/v2/client"
+	_ "github.com/containerd/containerd/v2/pkg/oci"
+	_ "github.com/containerd/containerd/v2/pkg/cio"
+	_ "github.com/containerd/containerd/v2/pkg/namespaces"
+	_ "github.com/containerd/containerd/v2/core/mount"
+	_ "github.com/containerd/containerd/v2/core/leases"
+	_ "github.com/containerd/containerd/api/types/runc/options"
+	_ "github.com/containerd/errdefs"
+	_ "gvisor.dev/gvisor/pkg/sentry/seccheck/points/points_go_proto"
+	_ "gvisor.dev/gvisor/pkg/sentry/seccheck/sinks/remote/wire"
+	_ "github.com/opencontainers/runtime-spec/specs-go"
+	_ "github.com/google/go-containerregistry/pkg/v1/mutate"
+	_ "github.com/google/go-containerregistry/pkg/v1/layout"
+	_ "github.com/google/go-containerregistry/pkg/v1/tarball"
+	_ "github.com/google/go-containerregistry/pkg/v1/remote"
+	_ "github.com/google/go-containerregistry/pkg/v1/empty"
+	_ "github.com/sjwhitworth/golearn/trees"
+	_ "github.com/sjwhitworth/golearn/ensemble"
+	_ "github.com/sjwhitworth/golearn/evaluation"
+	_ "github.com/minio/minio-go/v7"
+	_ "github.com/nats-io/nats.go/jetstream"
+	_ "go.etcd.io/bbolt"
+	_ "golang.org/x/sys/unix"
+	_ "google.golang.org/protobuf/proto"
+)
