@@ -1,6 +1,9 @@
 package trace
 
-import "sort"
+import (
+	"path"
+	"sort"
+)
 
 // BuildProcesses derives the process tree from events: one Process per
 // thread group, sorted by start time then pid. Threads (clones that share
@@ -33,7 +36,8 @@ func BuildProcesses(events []Event) []Process {
 			p.UID = e.UID
 		case KindExec:
 			p.Exe, p.Argv, p.UID = e.Path, e.Argv, e.UID
-			p.Comm = e.Comm
+			// The event's Comm is the name before the exec took effect.
+			p.Comm = ProgramName(e.Path, e.Argv)
 			p.Execs = append(p.Execs, e.Path)
 		case KindClone:
 			if e.Child != 0 && !e.Thread {
@@ -70,4 +74,18 @@ func Children(procs []Process) map[int32][]int32 {
 		m[p.PPID] = append(m[p.PPID], p.PID)
 	}
 	return m
+}
+
+// multiCall binaries pick their behaviour from argv[0] (busybox applets
+// exec as /bin/busybox or /proc/self/exe with the applet name there).
+var multiCall = map[string]bool{"busybox": true, "exe": true, "toybox": true}
+
+// ProgramName names what an exec ran: the binary's base name, or argv[0]'s
+// for busybox-style multi-call binaries.
+func ProgramName(binary string, argv []string) string {
+	name := path.Base(binary)
+	if (multiCall[name] || binary == "") && len(argv) > 0 && argv[0] != "" {
+		return path.Base(argv[0])
+	}
+	return name
 }
