@@ -392,4 +392,3 @@ func (c *cleanup) run(ctx context.Context) error {
 	c.steps = nil
 	return errors.Join(errs...)
 }
-
