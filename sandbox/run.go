@@ -261,6 +261,7 @@ func (r *runner) create(ctx context.Context, img *Image) error {
 		containerd.WithNewSnapshot(r.id, img.image),
 		containerd.WithRuntime("io.containerd.runc.v2", &options.Options{BinaryName: s.rt.Wrapper, Root: s.rt.RunscRoot}),
 		containerd.WithNewSpec(specOpts...),
+		containerd.WithContainerLabels(map[string]string{ownerLabel: selfOwner}),
 	)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 
+	"github.com/sandscan/sandscan/sandbox/setup"
 	"github.com/sandscan/sandscan/sandbox/sink"
 )
 
@@ -37,6 +38,22 @@ type Runtime struct {
 	ContainerdVersion string
 	RunscVersion      string
 	Platform          string
+}
+
+// RuntimeOf describes the runtime setup.Ensure left.
+func RuntimeOf(env *setup.Env) Runtime {
+	return Runtime{
+		Address:           env.Address,
+		Namespace:         env.Namespace,
+		Wrapper:           env.Wrapper,
+		RunscRoot:         env.RunscRoot,
+		FlagsDir:          env.RunscFlagsDir,
+		FIFODir:           env.FIFODir,
+		WorkDir:           env.WorkDir,
+		ContainerdVersion: env.ContainerdVersion,
+		RunscVersion:      env.RunscVersion,
+		Platform:          env.Platform,
+	}
 }
 
 // Limits bound one run.
@@ -103,6 +120,11 @@ func New(ctx context.Context, rt Runtime, opts ...Option) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: start trace sink: %w", err)
 	}
 	s.client, s.sink = client, sk
+	if ids, err := s.Reap(ctx); err != nil {
+		s.log.Warn("could not remove containers of dead runs", "err", err)
+	} else if len(ids) > 0 {
+		s.log.Info("removed containers of dead runs", "ids", ids)
+	}
 	return s, nil
 }
 

@@ -28,23 +28,26 @@ func newSandbox(t testing.TB) *sandbox.Sandbox {
 	if os.Geteuid() != 0 {
 		t.Fatal("the sandbox tests run containerd and runsc: run them as root")
 	}
-	envOnce.Do(func() {
-		env, envErr = setup.Ensure(context.Background(), setup.Config{})
-	})
-	if envErr != nil {
-		t.Fatalf("setup: %v", envErr)
+	rt, err := testRuntime()
+	if err != nil {
+		t.Fatalf("setup: %v", err)
 	}
-	sb, err := sandbox.New(context.Background(), sandbox.Runtime{
-		Address: env.Address, Namespace: env.Namespace, Wrapper: env.Wrapper,
-		RunscRoot: env.RunscRoot, FlagsDir: env.RunscFlagsDir, FIFODir: env.FIFODir,
-		WorkDir: env.WorkDir, ContainerdVersion: env.ContainerdVersion,
-		RunscVersion: env.RunscVersion, Platform: env.Platform,
-	})
+	sb, err := sandbox.New(context.Background(), rt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
 	return sb
+}
+
+func testRuntime() (sandbox.Runtime, error) {
+	envOnce.Do(func() {
+		env, envErr = setup.Ensure(context.Background(), setup.Config{})
+	})
+	if envErr != nil {
+		return sandbox.Runtime{}, envErr
+	}
+	return sandbox.RuntimeOf(env), nil
 }
 
 // shellImage builds a busybox image whose entrypoint runs script.

@@ -42,20 +42,6 @@ func (g *globals) ensureRuntime(ctx context.Context) (sandbox.Runtime, error) {
 	if err != nil {
 		return sandbox.Runtime{}, withCode(ExitSandbox, err)
 	}
-	return runtimeOf(env), nil
+	return sandbox.RuntimeOf(env), nil
 }
 
-func runtimeOf(env *setup.Env) sandbox.Runtime {
-	return sandbox.Runtime{
-		Address:           env.Address,
-		Namespace:         env.Namespace,
-		Wrapper:           env.Wrapper,
-		RunscRoot:         env.RunscRoot,
-		FlagsDir:          env.RunscFlagsDir,
-		FIFODir:           env.FIFODir,
-		WorkDir:           env.WorkDir,
-		ContainerdVersion: env.ContainerdVersion,
-		RunscVersion:      env.RunscVersion,
-		Platform:          env.Platform,
-	}
-}
