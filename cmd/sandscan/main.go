@@ -1,10 +1,10 @@
-// Command sandscan detonates container images in gVisor and reports what
-// they did. See README.md for the commands.
-package main
-
 // golearn draws from math/rand's global source; without this, rand.Seed is
 // a no-op since Go 1.24 and training would not be reproducible.
 //go:debug randseednop=0
+
+// Command sandscan detonates container images in gVisor and reports what
+// they did. See README.md for the commands.
+package main
 
 import (
 	"context"
