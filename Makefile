@@ -33,8 +33,11 @@ test: setup testdata
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
+# Benchmarks, then a table with each one's ratio against the baseline
+# measured beside it in the same run.
 bench: setup testdata
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
+	$(GO) run ./internal/tools/benchtable < bench.out
 
 clean:
 	rm -rf bin testdata/images
