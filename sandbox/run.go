@@ -137,7 +137,9 @@ func (r *runner) run(ctx context.Context, img *Image) (*trace.Run, error) {
 	run.Timings.Create = trace.Duration(time.Since(t))
 
 	t = time.Now()
-	exitCh, err := r.task.Wait(ctx)
+	// The exit watch must outlive ctx: on cancellation the task is still
+	// to be killed and waited for.
+	exitCh, err := r.task.Wait(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("%w: wait: %w", ErrSandbox, err)
 	}
@@ -294,6 +296,9 @@ func (r *runner) wait(ctx context.Context, exitCh <-chan containerd.ExitStatus) 
 	for {
 		select {
 		case st := <-exitCh:
+			if err := st.Error(); err != nil {
+				return trace.Exit{}, fmt.Errorf("%w: wait: %w", ErrSandbox, err)
+			}
 			return trace.Exit{Code: int(st.ExitCode()), Reason: trace.EndExited}, nil
 		case <-tick.C:
 			r.stats.sample(ctx, r.task)

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,4 +187,23 @@ func assertNoLeftovers(t testing.TB, sb *sandbox.Sandbox, id string) {
 			t.Errorf("process %s still runs for %s: %q", p, id, b)
 		}
 	}
+}
+
+// TestRunCancelled is Ctrl-C in the middle of a run: Run returns the
+// context's error and still removes everything it made.
+func TestRunCancelled(t *testing.T) {
+	sb := newSandbox(t)
+	src := shellImage(t, "cancel", `while true; do sleep 1; done`)
+	ctx, cancel := context.WithCancel(context.Background())
+	img, err := sb.Import(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "ss-canceltest"
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	_, err = sb.Run(ctx, img, sandbox.WithRunID(id))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	assertNoLeftovers(t, sb, id)
 }
