@@ -17,10 +17,10 @@ func parseContainerdVersion(out string) (string, error) {
 	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
 	f := strings.Fields(line)
 	if len(f) < 3 || f[0] != "containerd" {
-		return "", fmt.Errorf("unexpected containerd --version output %q", truncate(line, 200))
+		return "", fmt.Errorf("unexpected containerd --version output %q", truncate(line, 100))
 	}
 	if _, ok := versionCore(f[2]); !ok {
-		return "", fmt.Errorf("no version in containerd --version output %q", truncate(line, 200))
+		return "", fmt.Errorf("no version in containerd --version output %q", truncate(line, 100))
 	}
 	return f[2], nil
 }
