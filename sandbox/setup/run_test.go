@@ -25,8 +25,14 @@ func TestRunsContainerInGVisor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runBusybox(t, env)
+}
+
+// runBusybox runs busybox in gVisor through env's containerd and checks
+// what came out.
+func runBusybox(t *testing.T, env *Env) {
 	// A rootfs of one static busybox is enough: no image needed.
-	rootfs := filepath.Join(cfg.StateDir, "rootfs")
+	rootfs := filepath.Join(env.StateDir, "rootfs")
 	if err := os.MkdirAll(filepath.Join(rootfs, "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,9 @@ func Stop(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(s.env.StateDir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	unlock, err := lockFile(ctx, filepath.Join(s.env.StateDir, "setup.lock"), s.log)
 	if err != nil {
 		return err

@@ -272,3 +272,72 @@ func TestLoadBeforeSetup(t *testing.T) {
 		t.Fatalf("Load of nothing: %v, want ErrNotSetUp", err)
 	}
 }
+
+// TestEnsureConcurrent: test binaries of several packages call Ensure at
+// once on one state dir; the lock files make them agree on one daemon.
+func TestEnsureConcurrent(t *testing.T) {
+	cfg, _ := testConfig(t)
+	const n = 4
+	envs := make([]*Env, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { envs[i], errs[i] = Ensure(t.Context(), cfg) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("Ensure %d: %v", i, errs[i])
+		}
+	}
+	pid := readPID(t, envs[0])
+	for i := 1; i < n; i++ {
+		if *envs[i] != *envs[0] {
+			t.Errorf("Ensure %d gave another Env", i)
+		}
+	}
+	if got := (&installer{env: envs[0]}).daemonPID(); got != pid {
+		t.Errorf("daemon pid %d, pid file %d", got, pid)
+	}
+	b, err := os.ReadFile(envs[0].LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := strings.Count(string(b), "successfully booted"); c != 1 {
+		t.Errorf("containerd booted %d times", c)
+	}
+}
+
+// BenchmarkEnsureWarm measures the common case: everything installed and
+// the daemon running (`sandscan setup` before each make target).
+func BenchmarkEnsureWarm(b *testing.B) {
+	dir, err := os.MkdirTemp("/tmp", "ss-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, real, err := Config{}.resolve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{StateDir: dir, ToolsDir: real.ToolsDir, Logger: slog.New(slog.DiscardHandler)}
+	defer os.RemoveAll(dir)
+	defer Stop(context.Background(), cfg)
+	if _, err := Ensure(b.Context(), cfg); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Ensure(b.Context(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestStopWithoutStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "never")
+	if err := Stop(t.Context(), Config{StateDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("Stop created %s", dir)
+	}
+}

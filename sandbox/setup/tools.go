@@ -138,14 +138,14 @@ func builtAs(path string, t tool) bool {
 // current returns t's stamp when the binary in place is t at its pinned
 // version: stamped and untouched (no I/O beyond a stat), or unstamped but
 // identified by its build info (then adopted).
-func (s *installer) current(st stampFile, t tool) (stamp, bool) {
+func (s *installer) current(ctx context.Context, st stampFile, t tool) (stamp, bool) {
 	if old, ok := st.Tools[t.Name]; ok && old.Wanted == t.Version {
 		if old.unchanged() {
 			return old, true
 		}
 		if old.Source == sourceApt {
 			// Debian upgraded it; still the fallback, only the version moved.
-			if v, err := s.containerdBinaryVersion(context.Background(), old.Path); err == nil {
+			if v, err := s.containerdBinaryVersion(ctx, old.Path); err == nil {
 				if ns, err := newStamp(t, v, sourceApt, old.Path); err == nil {
 					return ns, true
 				}
@@ -251,7 +251,7 @@ func (s *installer) ensureTools(ctx context.Context) (stampFile, error) {
 	next := stampFile{Tools: map[string]stamp{}}
 	var need []tool
 	for _, t := range []tool{containerdTool, shimTool} {
-		if cur, ok := s.current(st, t); ok {
+		if cur, ok := s.current(ctx, st, t); ok {
 			next.Tools[t.Name] = cur
 		} else {
 			need = append(need, t)
@@ -277,7 +277,7 @@ func (s *installer) ensureTools(ctx context.Context) (stampFile, error) {
 			next.Tools[k] = v
 		}
 	}
-	if cur, ok := s.current(st, runscTool); ok {
+	if cur, ok := s.current(ctx, st, runscTool); ok {
 		next.Tools[runscTool.Name] = cur
 	} else {
 		built, err := s.goInstall(ctx, []tool{runscTool})

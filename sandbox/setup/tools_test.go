@@ -67,32 +67,32 @@ func TestCurrent(t *testing.T) {
 	s := &installer{cfg: Config{Exec: (*exec.Cmd).Run}, env: &Env{ToolsDir: tools}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	// Unstamped but identified by its build info: adopted.
-	st, ok := s.current(stampFile{}, runscTool)
+	st, ok := s.current(t.Context(), stampFile{}, runscTool)
 	if !ok || st.Source != sourceAdopted || st.Version != RunscPin || st.Path != runsc {
 		t.Fatalf("adoption: %+v %v", st, ok)
 	}
 	stamps := stampFile{Tools: map[string]stamp{"runsc": st}}
 	// Stamped and untouched: current, no build info read needed.
-	if got, ok := s.current(stamps, runscTool); !ok || got != st {
+	if got, ok := s.current(t.Context(), stamps, runscTool); !ok || got != st {
 		t.Errorf("stamped: %+v %v", got, ok)
 	}
 	// A new pin makes the stamp stale, and the binary's build info does not
 	// match the new pin either: rebuild.
 	newPin := runscTool
 	newPin.Version = "v0.0.0-20270101000000-000000000000"
-	if _, ok := s.current(stamps, newPin); ok {
+	if _, ok := s.current(t.Context(), stamps, newPin); ok {
 		t.Error("a changed pin did not ask for a rebuild")
 	}
 	// A binary replaced by something else: rebuild.
 	if err := os.WriteFile(runsc, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.current(stamps, runscTool); ok {
+	if _, ok := s.current(t.Context(), stamps, runscTool); ok {
 		t.Error("a replaced binary was trusted")
 	}
 	// A missing binary: rebuild.
 	os.Remove(runsc)
-	if _, ok := s.current(stamps, runscTool); ok {
+	if _, ok := s.current(t.Context(), stamps, runscTool); ok {
 		t.Error("a missing binary was trusted")
 	}
 }
