@@ -10,7 +10,7 @@ var BusyboxApplets = []string{
 	"gunzip", "gzip", "head", "hostname", "id", "ifconfig", "ip", "kill", "ln",
 	"ls", "mkdir", "mktemp", "mount", "mv", "nc", "netstat", "nslookup", "ps",
 	"pwd", "rm", "sed", "sh", "sleep", "sort", "stat", "tail", "tar", "tee",
-	"test", "touch", "tr", "true", "uname", "wc", "wget", "whoami", "xargs",
+	"test", "timeout", "touch", "tr", "true", "uname", "wc", "wget", "whoami", "xargs",
 }
 
 // BusyboxBase returns the files of a minimal Linux userland: the static
