@@ -1,11 +1,14 @@
 package sink
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,43 +20,50 @@ import (
 // sink recorded. runsc needs root; this machine and CI run as root.
 func runDo(t *testing.T, script string) Result {
 	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := Listen(ctx, filepath.Join(dir, "sink.sock"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	// runsc do makes up the container id: take whatever comes.
-	rec := s.WatchAll()
-	cfg, err := PodInitConfig(s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "pod-init.json")
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, runscPath(), "--root="+filepath.Join(dir, "root"), "--network=none",
-		"--pod-init-config="+cfgPath, "do", "--", "/bin/sh", "-c", script)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("runsc do: %v\n%s", err, out)
-	}
-	// runsc has exited, so the sandbox and its connection are gone.
-	res := rec.Finish(ctx)
-	if ctx.Err() != nil {
-		t.Fatal("the sandbox's connection never closed")
-	}
+	res, st := traceDo(t, script)
 	if res.Dropped != 0 || res.Malformed != 0 || res.Unknown != 0 || res.Total != uint64(len(res.Events)) {
 		t.Errorf("total %d, kept %d, dropped %d, malformed %d, unknown %d",
 			res.Total, len(res.Events), res.Dropped, res.Malformed, res.Unknown)
 	}
-	if st := s.Stats(); st.Conns != 1 || st.BadHandshakes != 0 {
+	if st.Conns != 1 || st.BadHandshakes != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	return res
+}
+
+func traceDo(tb testing.TB, script string, opts ...ConfigOption) (Result, Stats) {
+	tb.Helper()
+	dir := tb.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Listen(ctx, filepath.Join(dir, "sink.sock"), quiet)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	// runsc do makes up the container id: take whatever comes.
+	rec := s.WatchAll()
+	cfg, err := PodInitConfig(s.Path(), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "pod-init.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, runscPath(), "--root="+filepath.Join(dir, "root"), "--network=none",
+		"--pod-init-config="+cfgPath, "do", "--", "/bin/sh", "-c", script)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &out
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("runsc do: %v\n%s", err, out.Bytes())
+	}
+	// runsc has exited, so the sandbox and its connection are gone.
+	res := rec.Finish(ctx)
+	if ctx.Err() != nil {
+		tb.Fatal("the sandbox's connection never closed")
+	}
+	return res, s.Stats()
 }
 
 func find(evs []trace.Event, f func(e *trace.Event) bool) *trace.Event {
@@ -131,5 +141,26 @@ func TestRunscTraceSyscalls(t *testing.T) {
 	sock := find(evs, func(e *trace.Event) bool { return e.Kind == trace.KindSocket })
 	if sock == nil || sock.Domain != 2 || sock.Ret < 0 {
 		t.Errorf("socket: %+v", sock)
+	}
+}
+
+// BenchmarkRunscWriteFlood runs a shell that writes many small lines to
+// its stdout, as the outputflood image does: every write is a trace
+// message the sink must read and skip. It reports how many were lost.
+func BenchmarkRunscWriteFlood(b *testing.B) {
+	const lines = 50000
+	script := "i=0; while [ $i -lt " + strconv.Itoa(lines) + " ]; do echo x; i=$((i+1)); done"
+	for _, retries := range []int{0, 3} {
+		b.Run("retries="+strconv.Itoa(retries), func(b *testing.B) {
+			var dropped, skipped uint64
+			start := time.Now()
+			for range b.N {
+				res, st := traceDo(b, script, WithRetries(retries, 100*time.Microsecond, 5*time.Millisecond))
+				dropped += res.Dropped
+				skipped += st.Skipped
+			}
+			b.ReportMetric(float64(dropped)/float64(b.N), "dropped/run")
+			b.ReportMetric(float64(skipped)/time.Since(start).Seconds(), "writes/s")
+		})
 	}
 }
