@@ -65,12 +65,13 @@ func (c *conn) serve() {
 			// n == 0: the peer closed; gVisor never sends empty packets.
 			return
 		}
-		c.s.st.messages.Add(1)
 		if flags&syscall.MSG_TRUNC != 0 {
 			c.bad(fmt.Errorf("%w: packet over %d bytes", ErrMalformed, len(buf)))
-			continue
+		} else {
+			c.packet(buf[:n])
 		}
-		c.packet(buf[:n])
+		// Counted once handled, so that a count seen means its work is done.
+		c.s.st.messages.Add(1)
 	}
 }
 
@@ -147,7 +148,8 @@ func (c *conn) bad(err error) {
 // execve carries both its argv and its result, and passes every other
 // event on. An enter whose exit never comes (the call blocked, or the
 // thread died in it) is still delivered: when the thread enters another
-// syscall, exits, or the connection ends.
+// syscall, exits, or the connection ends. A paired event keeps the enter's
+// time and context (who called, from where) and takes the exit's result.
 //
 // gVisor emits execve's exit point before it loads the new image, always
 // with result 0 unless the arguments were bad. What really happened shows
@@ -185,6 +187,9 @@ func (c *conn) pair(d decoded) {
 			}
 		}
 		if d.ev.Kind == trace.KindExecve && d.ev.Errno == 0 {
+			if !has && len(c.pending) >= c.s.opts.maxPending {
+				c.evictOne()
+			}
 			d.await = true
 			c.pending[tid] = d
 			return
@@ -233,7 +238,8 @@ func (c *conn) evictOne() {
 	}
 }
 
-// flushPending delivers the enters that never saw their exit, oldest first.
+// flushPending delivers, oldest first, the enters that never saw their exit
+// and the execves whose outcome never showed (left with Ret 0).
 func (c *conn) flushPending() {
 	ps := make([]decoded, 0, len(c.pending))
 	for _, p := range c.pending {

@@ -49,7 +49,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 type Stats struct {
 	Conns         uint64 // connections accepted
 	BadHandshakes uint64 // connections closed for a bad handshake
-	Messages      uint64 // packets after the handshake
+	Messages      uint64 // packets handled after the handshake
 	Events        uint64 // events handed to a Recorder
 	Unwatched     uint64 // events of containers nobody watched
 	Skipped       uint64 // well-formed messages not recorded (writes to files...)

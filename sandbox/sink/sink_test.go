@@ -499,3 +499,22 @@ func BenchmarkSink(b *testing.B) {
 	}
 	_ = res
 }
+
+func withMaxPending(n int) Option { return func(o *options) { o.maxPending = n } }
+
+func TestSinkBoundsPendingEnters(t *testing.T) {
+	s := newSink(t, withMaxPending(2))
+	rec := s.Watch("c1")
+	c := dial(t, s)
+	for tid := int32(1); tid <= 3; tid++ {
+		c.send(pb.MessageType_MESSAGE_SYSCALL_CONNECT, &pb.Connect{ContextData: ctxData("c1", 1, tid), Sysno: sysConnect}, 0)
+	}
+	waitMessages(t, s, 3)
+	if st := s.Stats(); st.Events != 1 {
+		t.Errorf("%d events delivered while 3 enters wait with room for 2", st.Events)
+	}
+	c.close()
+	if res := finish(t, rec); res.Total != 3 {
+		t.Errorf("%d of 3 enters delivered", res.Total)
+	}
+}
