@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
-// ContextFields are the context fields asked for on every point, spelled as
+// contextFields are the context fields asked for on every point, spelled as
 // runsc accepts them (see `runsc trace metadata`; they differ from the
 // protobuf field names).
-var ContextFields = []string{
+var contextFields = []string{
 	"time", "thread_id", "group_id", "parent_thread_group_id",
 	"container_id", "credentials", "cwd", "process_name",
 }
@@ -37,7 +38,7 @@ type podInitConfig struct {
 	TraceSession sessionConfig `json:"trace_session"`
 }
 
-// Points returns the trace points Sandscan enables, each with ContextFields.
+// Points returns the trace points Sandscan enables, each with every useful context field (time, ids, container, credentials, cwd, process name).
 //
 // Syscalls whose result matters and whose call may never return (a blocked
 // connect, an execve that replaced the image) are traced at enter and at
@@ -47,7 +48,7 @@ type podInitConfig struct {
 func Points() []PointConfig {
 	var pts []PointConfig
 	add := func(name string, optional ...string) {
-		pts = append(pts, PointConfig{Name: name, OptionalFields: optional, ContextFields: ContextFields})
+		pts = append(pts, PointConfig{Name: name, OptionalFields: optional, ContextFields: slices.Clone(contextFields)})
 	}
 	add("container/start", "env")
 	add("sentry/execve", "binary_info", "binary_sha256")

@@ -110,7 +110,7 @@ func TestPodInitConfig(t *testing.T) {
 	}
 	var execEnter bool
 	for _, p := range ts.Points {
-		if len(p.ContextFields) != len(ContextFields) {
+		if len(p.ContextFields) != len(contextFields) {
 			t.Errorf("%s has context fields %v", p.Name, p.ContextFields)
 		}
 		if p.Name == "syscall/execve/enter" && slices.Contains(p.OptionalFields, "envv") {

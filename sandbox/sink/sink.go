@@ -227,11 +227,18 @@ func (s *Sink) acceptLoop() {
 	for {
 		uc, err := s.ln.AcceptUnix()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				s.opts.log.Error("trace sink: accept", "path", s.path, "err", err)
-				s.shutdown()
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors and the like: wait, as net/http does,
+			// rather than give up on every sandbox.
+			s.opts.log.Error("trace sink: accept", "path", s.path, "err", err)
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		}
 		c := newConn(s, uc)
 		s.mu.Lock()
