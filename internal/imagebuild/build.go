@@ -30,7 +30,7 @@ func Build(ctx context.Context, spec Spec) (v1.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("imagebuild %s: %w", spec.Name, err)
 		}
-		l, err := newLayer(entries)
+		l, err := newLayer(entries, false)
 		if err != nil {
 			return nil, fmt.Errorf("imagebuild %s: %s: %w", spec.Name, dir, err)
 		}
@@ -42,7 +42,7 @@ func Build(ctx context.Context, spec Spec) (v1.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("imagebuild %s: %w", spec.Name, err)
 		}
-		l, err := newLayer(entries)
+		l, err := newLayer(entries, true)
 		if err != nil {
 			return nil, fmt.Errorf("imagebuild %s: files: %w", spec.Name, err)
 		}

@@ -31,14 +31,19 @@ type entry struct {
 
 // newLayer wraps planned entries as a gzip-compressed OCI layer. The
 // tar stream is produced on demand, so a large root filesystem is never
-// held in memory.
-func newLayer(entries []entry) (v1.Layer, error) {
+// held in memory; a layer whose content is in memory anyway (cache) keeps
+// its compressed bytes too, which saves compressing it a second time.
+func newLayer(entries []entry, cache bool) (v1.Layer, error) {
 	opener := func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(writeTar(pw, entries)) }()
 		return pr, nil
 	}
-	l, err := tarball.LayerFromOpener(opener, tarball.WithMediaType(types.OCILayer))
+	opts := []tarball.LayerOption{tarball.WithMediaType(types.OCILayer)}
+	if cache {
+		opts = append(opts, tarball.WithCompressedCaching)
+	}
+	l, err := tarball.LayerFromOpener(opener, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("compute layer digests: %w", err)
 	}
