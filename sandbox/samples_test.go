@@ -44,7 +44,9 @@ func syscalled(name string) func(*trace.Event) bool {
 }
 
 func execed(prog string) func(*trace.Event) bool {
-	return func(e *trace.Event) bool { return e.Kind == trace.KindExec && trace.ProgramName(e.Path, e.Argv) == prog }
+	return func(e *trace.Event) bool {
+		return e.Kind == trace.KindExec && trace.ProgramName(e.Path, e.Argv) == prog
+	}
 }
 
 func inDiff(run *trace.Run, path, op string) bool {
@@ -109,7 +111,9 @@ func TestSampleImages(t *testing.T) {
 			ev("ptrace", syscalled("ptrace")),
 			ev("init_module", syscalled("init_module")),
 			ev("core_pattern", opened("/proc/sys/kernel/core_pattern")),
-			ev("release_agent", func(e *trace.Event) bool { return e.Kind == trace.KindOpen && strings.HasSuffix(e.Path, "/release_agent") }),
+			ev("release_agent", func(e *trace.Event) bool {
+				return e.Kind == trace.KindOpen && strings.HasSuffix(e.Path, "/release_agent")
+			}),
 		}},
 		{"recon.tar", 0, []check{
 			ev("/etc/passwd", opened("/etc/passwd")),
