@@ -1,0 +1,174 @@
+package sinkhole
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+const nicID tcpip.NICID = 1
+
+// openPacketSocket opens an AF_PACKET socket bound to the interface with
+// index ifindex. Call it inside the interface's namespace.
+func openPacketSocket(ifindex int, ignoreOutgoing bool) (int, error) {
+	proto := int(htons(unix.ETH_P_ALL))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return -1, fmt.Errorf("packet socket: %w", err)
+	}
+	if ignoreOutgoing {
+		// The stack must not read back the frames it writes itself.
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("packet socket: ignore outgoing: %w", err)
+		}
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("packet socket: bind: %w", err)
+	}
+	return fd, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// forwarders are the stack's handlers for new TCP connections and UDP
+// flows, whatever their destination, and a counter of the echo requests
+// it answers itself.
+type forwarders struct {
+	tcp   func(*tcp.ForwarderRequest)
+	udp   func(*udp.ForwarderRequest) bool
+	pings *atomic.Int64
+}
+
+// newStack builds the sinkhole's userspace stack on the packet socket fd:
+// the gateway addresses (so it answers ARP and neighbour solicitations),
+// promiscuous and spoofing (so it takes packets to any address and
+// answers from it), and a default route out of its only NIC. Echo
+// requests to any address are answered (see echoReplier).
+func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.Stack, error) {
+	ep, err := fdbased.New(&fdbased.Options{
+		FDs:                []int{fd},
+		MTU:                uint32(cfg.MTU),
+		EthernetHeader:     true,
+		Address:            tcpip.LinkAddress(mac),
+		PacketDispatchMode: fdbased.RecvMMsg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link endpoint: %w", err)
+	}
+	s := stack.New(stack.Options{
+		NetworkProtocols: []stack.NetworkProtocolFactory{
+			ipv4.NewProtocol,
+			// Zero options: no DAD, no router solicitations, no SLAAC.
+			ipv6.NewProtocolWithOptions(ipv6.Options{}),
+			arp.NewProtocol,
+		},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+	})
+	fail := func(what string, e tcpip.Error) (*stack.Stack, error) {
+		s.Destroy()
+		return nil, fmt.Errorf("stack: %s: %s", what, e)
+	}
+	if e := s.CreateNIC(nicID, ep); e != nil {
+		return fail("create NIC", e)
+	}
+	gws := []netip.Prefix{netip.PrefixFrom(cfg.Gateway, cfg.Address.Bits())}
+	if !cfg.NoIPv6 {
+		gws = append(gws, netip.PrefixFrom(cfg.Gateway6, cfg.Address6.Bits()))
+	}
+	for _, gw := range gws {
+		pa := tcpip.ProtocolAddress{
+			Protocol:          ipv4.ProtocolNumber,
+			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(gw.Addr().AsSlice()), PrefixLen: gw.Bits()},
+		}
+		if gw.Addr().Is6() {
+			pa.Protocol = ipv6.ProtocolNumber
+		}
+		if e := s.AddProtocolAddress(nicID, pa, stack.AddressProperties{}); e != nil {
+			return fail("address "+gw.String(), e)
+		}
+	}
+	if e := s.SetPromiscuousMode(nicID, true); e != nil {
+		return fail("promiscuous", e)
+	}
+	if e := s.SetSpoofing(nicID, true); e != nil {
+		return fail("spoofing", e)
+	}
+	s.SetRouteTable([]tcpip.Route{
+		{Destination: header.IPv4EmptySubnet, NIC: nicID},
+		{Destination: header.IPv6EmptySubnet, NIC: nicID},
+	})
+	sack := tcpip.TCPSACKEnabled(true)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, cfg.MaxFlows, fw.tcp).HandlePacket)
+	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, fw.udp).HandlePacket)
+	s.SetTransportProtocolHandler(icmp.ProtocolNumber4, echoReplier(fd, mac, fw.pings))
+	return s, nil
+}
+
+// addrPort converts a gVisor address and port.
+func addrPort(a tcpip.Address, port uint16) netip.AddrPort {
+	ip, _ := netip.AddrFromSlice(a.AsSlice())
+	return netip.AddrPortFrom(ip.Unmap(), port)
+}
+
+// echoReplier answers ICMPv4 echo requests to addresses the stack only
+// holds in promiscuous mode: gVisor's IPv4 layer answers its own
+// addresses but stays silent for those (its IPv6 layer answers all), and
+// a ping to 8.8.8.8 is how much software checks for the internet. The
+// reply frame goes straight out of the packet socket.
+func echoReplier(fd int, mac net.HardwareAddr, pings *atomic.Int64) func(stack.TransportEndpointID, *stack.PacketBuffer) bool {
+	return func(id stack.TransportEndpointID, pkt *stack.PacketBuffer) bool {
+		if !pkt.NetworkPacketInfo.LocalAddressTemporary {
+			return false // the stack answers its own addresses
+		}
+		eth := pkt.LinkHeader().Slice()
+		msg := stack.PayloadSince(pkt.TransportHeader())
+		defer msg.Release()
+		icmpMsg := msg.AsSlice()
+		if len(eth) < header.EthernetMinimumSize || len(icmpMsg) < header.ICMPv4MinimumSize ||
+			header.ICMPv4(icmpMsg).Type() != header.ICMPv4Echo || len(icmpMsg) > 65535-header.IPv4MinimumSize {
+			return true
+		}
+		frame := make([]byte, header.EthernetMinimumSize+header.IPv4MinimumSize+len(icmpMsg))
+		header.Ethernet(frame).Encode(&header.EthernetFields{
+			SrcAddr: tcpip.LinkAddress(mac),
+			DstAddr: header.Ethernet(eth).SourceAddress(),
+			Type:    header.IPv4ProtocolNumber,
+		})
+		ip := header.IPv4(frame[header.EthernetMinimumSize:])
+		ip.Encode(&header.IPv4Fields{
+			TotalLength: uint16(header.IPv4MinimumSize + len(icmpMsg)),
+			TTL:         64,
+			Protocol:    uint8(header.ICMPv4ProtocolNumber),
+			SrcAddr:     id.LocalAddress,
+			DstAddr:     id.RemoteAddress,
+		})
+		ip.SetChecksum(^ip.CalculateChecksum())
+		reply := header.ICMPv4(ip.Payload())
+		copy(reply, icmpMsg)
+		reply.SetType(header.ICMPv4EchoReply)
+		reply.SetCode(0)
+		reply.SetChecksum(0)
+		reply.SetChecksum(^checksum.Checksum(reply, 0))
+		if _, err := unix.Write(fd, frame); err == nil {
+			pings.Add(1)
+		}
+		return true
+	}
+}
