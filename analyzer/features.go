@@ -33,15 +33,15 @@ type Features struct {
 	RawSockets       float64
 	Listeners        float64
 
-	DNSQueries       float64
-	DNSNames         float64
-	DNSEntropyMax    float64
-	DNSEntropyMean   float64
-	DNSLabelMax      float64
-	StratumConns     float64
-	ShellConns       float64
-	BytesSent        float64
-	BytesReceived    float64
+	DNSQueries     float64
+	DNSNames       float64
+	DNSEntropyMax  float64
+	DNSEntropyMean float64
+	DNSLabelMax    float64
+	StratumConns   float64
+	ShellConns     float64
+	BytesSent      float64
+	BytesReceived  float64
 
 	CredentialReads    float64
 	PersistenceWrites  float64

@@ -22,13 +22,13 @@ const (
 // Report is what the analyzer concludes from one Run. Its JSON encoding is
 // the contract of DESIGN.md: fields may be added, none removed or renamed.
 type Report struct {
-	Schema     string           `json:"schema"`
-	ID         string           `json:"id"`
-	Image      ImageInfo        `json:"image"`
-	Verdict    Verdict          `json:"verdict"`
-	Score      float64          `json:"score"`
-	Techniques []TechniqueHit   `json:"techniques"`
-	Findings   []Finding        `json:"findings"`
+	Schema         string         `json:"schema"`
+	ID             string         `json:"id"`
+	Image          ImageInfo      `json:"image"`
+	Verdict        Verdict        `json:"verdict"`
+	Score          float64        `json:"score"`
+	Techniques     []TechniqueHit `json:"techniques"`
+	Findings       []Finding      `json:"findings"`
 	Classification Classification `json:"classification"`
 	// Features are the values the model saw, by name.
 	Features map[string]float64 `json:"features"`

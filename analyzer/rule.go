@@ -79,14 +79,14 @@ const evidenceCap = 24
 
 // Finding is a rule's verdict on a run with the evidence behind it.
 type Finding struct {
-	ID          string    `json:"id"`
-	Rule        string    `json:"rule"`
-	Title       string    `json:"title"`
-	Description string    `json:"description,omitempty"`
-	Severity    Severity  `json:"severity"`
-	Confidence  float64   `json:"confidence"`
-	Techniques  []string  `json:"techniques"`
-	Summary     []string  `json:"summary,omitempty"`
+	ID          string        `json:"id"`
+	Rule        string        `json:"rule"`
+	Title       string        `json:"title"`
+	Description string        `json:"description,omitempty"`
+	Severity    Severity      `json:"severity"`
+	Confidence  float64       `json:"confidence"`
+	Techniques  []string      `json:"techniques"`
+	Summary     []string      `json:"summary,omitempty"`
 	Evidence    []trace.Event `json:"evidence"`
 	// EvidenceTotal counts the events that matched, Evidence keeps the
 	// first evidenceCap of them.

@@ -490,7 +490,7 @@ func matchWebService(x *Index) []Hit {
 }
 
 const (
-	errENETUNREACH = 101
+	errENETUNREACH  = 101
 	errECONNREFUSED = 111
 	errEHOSTUNREACH = 113
 )
