@@ -310,8 +310,20 @@ func TestNetworkClose(t *testing.T) {
 			t.Errorf("Leftovers still lists %s", id)
 		}
 	}
+	names := linksIn(t, "/proc/self/fd/"+strconv.Itoa(int(held.Fd())))
+	if len(names) != 1 || names[0] != "lo" {
+		t.Errorf("held sandbox namespace has links %v after Close, want only lo", names)
+	}
+	if after := hostLinks(t); after != before {
+		t.Errorf("host links changed across Close: %q -> %q", before, after)
+	}
+}
+
+// linksIn lists the links in the namespace at path.
+func linksIn(t *testing.T, path string) []string {
+	t.Helper()
 	var names []string
-	err = inNetNS("/proc/self/fd/"+strconv.Itoa(int(held.Fd())), func() error {
+	err := inNetNS(path, func() error {
 		ls, err := netlink.LinkList()
 		for _, l := range ls {
 			names = append(names, l.Attrs().Name)
@@ -321,12 +333,7 @@ func TestNetworkClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 1 || names[0] != "lo" {
-		t.Errorf("held sandbox namespace has links %v after Close, want only lo", names)
-	}
-	if after := hostLinks(t); after != before {
-		t.Errorf("host links changed across Close: %q -> %q", before, after)
-	}
+	return names
 }
 
 // hostLinks lists the host namespace's sinkhole-looking links: there

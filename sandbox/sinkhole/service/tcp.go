@@ -91,6 +91,7 @@ func (s *Service) HandleTCP(ctx context.Context, conn net.Conn, orig netip.AddrP
 		s.rec.setConn(idx, ss.c)
 	}()
 	ss.run()
+	ss.linger()
 }
 
 // remotePort is the sandbox's port of conn, or 0 if its address is not IP.
