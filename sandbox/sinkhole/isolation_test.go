@@ -178,7 +178,7 @@ func TestConcurrentNetworks(t *testing.T) {
 		}
 	}
 	for _, x := range []struct {
-		rec       *recorder
+		rec        *recorder
 		own, other string
 	}{{recA, "from-A", "from-B"}, {recB, "from-B", "from-A"}} {
 		seen := x.rec.tcpTo(dst)
