@@ -11,6 +11,10 @@ import (
 // FuzzInspect: whatever the bytes, Inspect returns an Info or an error
 // that wraps ErrInvalid (the input is all in memory, so no other error can
 // be right), and never panics or hangs.
+//
+// Run it with -fuzzminimizetime=2s: the seeds are archives of kilobytes,
+// and the default minute spent minimizing each new input looks like a
+// stalled fuzzer (74k execs, no failure, in 90 s that way).
 func FuzzInspect(f *testing.F) {
 	img := testImage(f, "amd64", 1, 64, true)
 	f.Add(tarDir(f, ociLayout(f, layoutEntry{img: img, ref: "app:v1"}), nil))
