@@ -157,7 +157,7 @@ func writtenThenExecuted(x *Index) []writeExec {
 		if len(execs) == 0 {
 			continue
 		}
-		if o.Img != nil && x.UnderAny(o.Img.PID, packageManagers) {
+		if o.Img != nil && x.UnderAny(o.PID, packageManagers) {
 			continue
 		}
 		for _, e := range execs {
@@ -233,7 +233,7 @@ func deletedAfterExec(x *Index) []deleted {
 		}
 		for _, u := range unlinks {
 			ue := &x.Events[u]
-			if ue.Seq > we.Exec.Seq && (ue.PID == we.Write.Img.PID || ue.PID == we.Exec.PID) && ue.Errno == 0 {
+			if ue.Seq > we.Exec.Seq && (ue.PID == we.Write.PID || ue.PID == we.Exec.PID) && ue.Errno == 0 {
 				out = append(out, deleted{Path: we.Path, Exec: we.Exec, Events: []int{we.Write.Ev, we.Exec.Ev, u},
 					How: "its writer unlinked a file after running it and the fs diff does not hold it"})
 				done[we.Path] = true
@@ -332,7 +332,7 @@ func ownsCredential(x *Index, o *Open) bool {
 	name := family(o.Img.Name)
 	switch credentialFile(o.Path) {
 	case "shadow":
-		return authPrograms[name] || authPrograms[o.Img.Name] || x.UnderAny(o.Img.PID, packageManagers)
+		return authPrograms[name] || authPrograms[o.Img.Name] || x.UnderAny(o.PID, packageManagers)
 	case "ssh-key":
 		return sshPrograms[name] || sshPrograms[o.Img.Name]
 	case "history":
@@ -363,7 +363,7 @@ func writer(x *Index, o *Open) *Image {
 	if o.Img == nil || !isShell(o.Img.Name) {
 		return o.Img
 	}
-	p := x.Proc(o.Img.PID)
+	p := x.Proc(o.PID)
 	if p == nil {
 		return o.Img
 	}
@@ -414,7 +414,7 @@ func installing(x *Index, pid int32) bool {
 
 // installedWrite reports a write made while installing software.
 func installedWrite(x *Index, o *Open) bool {
-	return o.Img != nil && installing(x, o.Img.PID)
+	return o.Img != nil && installing(x, o.PID)
 }
 
 // persistenceWrites returns writes (attempts too) to paths of one

@@ -71,6 +71,7 @@ type Exec struct {
 // Open is one open/openat/creat event with its path resolved.
 type Open struct {
 	Ev     int
+	PID    int32 // the process that opened it
 	Path   string
 	Flags  uint64
 	Failed bool
@@ -185,7 +186,7 @@ func NewIndex(run *trace.Run) *Index {
 		x.evImage[i] = cur[e.PID]
 		if e.Kind == trace.KindOpen {
 			x.Opens = append(x.Opens, &Open{
-				Ev: i, Path: resolve(e.Cwd, e.Path), Flags: e.Flags,
+				Ev: i, PID: e.PID, Path: resolve(e.Cwd, e.Path), Flags: e.Flags,
 				Failed: e.Errno != 0, Errno: e.Errno, Img: cur[e.PID],
 			})
 		}

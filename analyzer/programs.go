@@ -32,14 +32,19 @@ func progName(bin string, argv []string) (string, []string) {
 	return strings.TrimPrefix(base, "-"), args
 }
 
-// family strips version suffixes so python3.11, python3 and python match
-// one entry: "python3.11" -> "python", "gcc-12" -> "gcc".
+// versioned are programs installed under versioned names (python3.11,
+// perl5.36, gcc-12); family maps those names back to the program.
+var versioned = []string{"python", "pypy", "perl", "php", "luajit", "lua", "ruby", "nodejs", "node", "pip", "gcc", "g++",
+	"clang++", "clang", "tclsh", "wish", "easy_install", "ping", "java", "pydoc", "idle", "cpp", "x86_64-linux-gnu-gcc"}
+
+// family normalises a program name for lookups: lower case, and version
+// suffixes dropped for versioned programs ("python3.11" -> "python").
 func family(name string) string {
 	n := strings.ToLower(name)
-	n = strings.TrimRight(n, "0123456789.")
-	n = strings.TrimSuffix(n, "-")
-	if n == "" {
-		return strings.ToLower(name)
+	for _, v := range versioned {
+		if rest, ok := strings.CutPrefix(n, v); ok && strings.Trim(rest, "0123456789.-") == "" {
+			return v
+		}
 	}
 	return n
 }
@@ -251,8 +256,14 @@ func infoOnly(args []string) bool {
 	}
 	for _, a := range args {
 		switch strings.ToLower(a) {
-		case "--version", "-version", "-v", "-V", "version", "--help", "-h", "-help", "help", "-?", "--usage", "-vv":
+		case "--version", "-version", "version", "--help", "-help", "help", "-?", "--usage":
 			return true
+		case "-v", "-h", "-vv":
+			// Alone they ask for a version or help; with operands they
+			// often mean verbose or a host.
+			if len(args) == 1 {
+				return true
+			}
 		}
 	}
 	return false

@@ -122,7 +122,7 @@ func sensitiveReaders(x *Index) map[int32][]*Open {
 		if logFile(o.Path) && !textTools[family(o.Img.Name)] {
 			continue
 		}
-		m[o.Img.PID] = append(m[o.Img.PID], o)
+		m[o.PID] = append(m[o.PID], o)
 	}
 	return m
 }
@@ -134,10 +134,10 @@ func matchArchiveLibrary(x *Index) []Hit {
 		if !o.Write() || o.Failed || o.Img == nil || !archiveExts[ext(o.Path)] {
 			continue
 		}
-		if archivers[family(o.Img.Name)] || isShell(o.Img.Name) || installedWrite(x, o) || x.UnderAny(o.Img.PID, logRotators) {
+		if archivers[family(o.Img.Name)] || isShell(o.Img.Name) || installedWrite(x, o) || x.UnderAny(o.PID, logRotators) {
 			continue
 		}
-		reads := readers[o.Img.PID]
+		reads := readers[o.PID]
 		if len(reads) == 0 {
 			continue
 		}
@@ -171,10 +171,10 @@ func matchStaging(x *Index) []Hit {
 	readers := sensitiveReaders(x)
 	seen := map[int32]bool{}
 	for _, o := range x.Opens {
-		if !o.Write() || o.Failed || o.Img == nil || !isScratch(o.Path) || seen[o.Img.PID] {
+		if !o.Write() || o.Failed || o.Img == nil || !isScratch(o.Path) || seen[o.PID] {
 			continue
 		}
-		reads := readers[o.Img.PID]
+		reads := readers[o.PID]
 		creds := 0
 		for _, r := range reads {
 			if credentialFile(r.Path) != "" {
@@ -182,7 +182,7 @@ func matchStaging(x *Index) []Hit {
 			}
 		}
 		if creds >= 2 && !textTools[family(o.Img.Name)] {
-			seen[o.Img.PID] = true
+			seen[o.PID] = true
 			h := hitOpen(o, o.Img.Name+" read credentials and wrote "+o.Path)
 			for _, r := range reads[:min(len(reads), 8)] {
 				h.Events = append(h.Events, r.Ev)

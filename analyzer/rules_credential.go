@@ -127,7 +127,7 @@ func matchProcMemory(x *Index) []Hit {
 		if !ok || leaf != "mem" || o.Write() || pid == "self" || pid == "thread-self" {
 			continue
 		}
-		if o.Img != nil && strconv.Itoa(int(o.Img.PID)) == pid {
+		if o.Img != nil && strconv.Itoa(int(o.PID)) == pid {
 			continue
 		}
 		hits = append(hits, hitOpen(o, "opened "+o.Path))

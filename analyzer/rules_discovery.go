@@ -298,7 +298,7 @@ func matchProbe(x *Index, p *probe) []Hit {
 			if isShell(o.Img.Name) && (o.Path == "/etc/passwd" || o.Path == "/etc/group") {
 				continue
 			}
-			if !fromScript(x, o.Img.PID, o.Img) && !isShell(o.Img.Name) {
+			if !fromScript(x, o.PID, o.Img) && !isShell(o.Img.Name) {
 				continue
 			}
 			hits = append(hits, hitOpen(o, o.Img.Name+" read "+o.Path))

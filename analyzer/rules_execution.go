@@ -343,7 +343,7 @@ func matchAtJob(x *Index) []Hit {
 func matchSystemctlUnusual(x *Index) []Hit {
 	written := map[string]bool{}
 	for _, o := range x.WritesMatching(func(p string) bool { return strings.HasSuffix(p, ".service") || strings.HasSuffix(p, ".timer") }) {
-		if o.Img == nil || !x.UnderAny(o.Img.PID, packageManagers) {
+		if o.Img == nil || !x.UnderAny(o.PID, packageManagers) {
 			written[baseName(o.Path)] = true
 			written[o.Path] = true
 		}
@@ -387,13 +387,10 @@ func matchContainerAdmin(x *Index) []Hit {
 			continue
 		}
 		for _, a := range operands(e.Args) {
-			switch a {
-			case "run", "exec", "cp", "create", "attach", "debug", "apply", "start":
+			if a == "run" || a == "exec" || a == "cp" || a == "create" || a == "attach" || a == "debug" || a == "apply" || a == "start" {
 				hits = append(hits, hitExec(e, cmdline(e.Image)))
-			default:
-				continue
+				break
 			}
-			break
 		}
 	}
 	return hits

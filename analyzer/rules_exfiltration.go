@@ -207,8 +207,8 @@ func matchCredentialsSent(x *Index) []Hit {
 		if o.Write() || o.Failed || o.Img == nil {
 			continue
 		}
-		if credentialFile(o.Path) != "" && !ownsCredential(x, o) && reads[o.Img.PID] == nil {
-			reads[o.Img.PID] = o
+		if credentialFile(o.Path) != "" && !ownsCredential(x, o) && reads[o.PID] == nil {
+			reads[o.PID] = o
 		}
 	}
 	if len(reads) == 0 {

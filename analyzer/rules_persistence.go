@@ -123,7 +123,7 @@ func persistenceMatcher(kinds []string, extra func(*Index) []Hit, exempt ...stri
 		var hits []Hit
 		var kept []*Open
 		for _, o := range persistenceWrites(x, kinds...) {
-			if o.Img != nil && x.UnderAny(o.Img.PID, ex) {
+			if o.Img != nil && x.UnderAny(o.PID, ex) {
 				continue
 			}
 			kept = append(kept, o)
@@ -287,7 +287,7 @@ func matchAccountCreated(x *Index) []Hit {
 	}
 	for _, o := range x.WritesMatching(func(p string) bool { return p == "/etc/passwd" }) {
 		w := writer(x, o)
-		if o.Failed || installedWrite(x, o) || w == nil || accountTools[family(w.Name)] || x.UnderAny(o.Img.PID, accountTools) {
+		if o.Failed || installedWrite(x, o) || w == nil || accountTools[family(w.Name)] || x.UnderAny(o.PID, accountTools) {
 			continue
 		}
 		hits = append(hits, Hit{Events: []int{o.Ev, w.Ev}, Summary: w.Name + " wrote /etc/passwd directly",

@@ -276,7 +276,7 @@ func matchProcMemWrite(x *Index) []Hit {
 		if !ok || leaf != "mem" || pid == "self" || pid == "thread-self" {
 			continue
 		}
-		if o.Img != nil && strconv.Itoa(int(o.Img.PID)) == pid {
+		if o.Img != nil && strconv.Itoa(int(o.PID)) == pid {
 			continue
 		}
 		hits = append(hits, hitOpen(o, "opened "+o.Path+" for writing"))
