@@ -97,8 +97,8 @@ func (c Config) withDefaults() (Config, error) {
 	if !c.Pool4.Addr().Is4() || c.Pool4.Bits() > 30 {
 		return c, fmt.Errorf("sinkhole: Pool4 %v must be an IPv4 prefix of /30 or wider", c.Pool4)
 	}
-	if !c.Pool6.Addr().Is6() || c.Pool6.Addr().Is4In6() || c.Pool6.Bits() > 96 {
-		return c, fmt.Errorf("sinkhole: Pool6 %v must be an IPv6 prefix of /96 or wider", c.Pool6)
+	if !c.Pool6.Addr().Is6() || c.Pool6.Addr().Is4In6() || c.Pool6.Bits() > 126 {
+		return c, fmt.Errorf("sinkhole: Pool6 %v must be an IPv6 prefix of /126 or wider", c.Pool6)
 	}
 	c.Pool4, c.Pool6 = c.Pool4.Masked(), c.Pool6.Masked()
 	nx := make([]string, 0, len(c.NXDomain))
