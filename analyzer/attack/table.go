@@ -2,13 +2,13 @@ package attack
 
 // techniques is every technique the rules can emit, as ATT&CK Enterprise
 // v18.1 names them, with v19 ids where v19 renumbered. Written once from
-// shared/attack/enterprise-techniques.json; table_test.go checks it
-// against that file so a stale entry fails the build's tests.
+// shared/attack/enterprise-techniques.json; attack_test.go checks it
+// against that file so a stale entry fails the tests.
 var techniques = []Technique{
 	{ID: "T1003.007", Name: "Proc Filesystem", Tactics: []string{"credential-access"}},
 	{ID: "T1003.008", Name: "/etc/passwd and /etc/shadow", Tactics: []string{"credential-access"}},
 	{ID: "T1007", Name: "System Service Discovery", Tactics: []string{"discovery"}},
-	{ID: "T1014", Name: "Rootkit", Tactics: []string{"defense-evasion"}},
+	{ID: "T1008", Name: "Fallback Channels", Tactics: []string{"command-and-control"}},
 	{ID: "T1016", Name: "System Network Configuration Discovery", Tactics: []string{"discovery"}},
 	{ID: "T1016.001", Name: "Internet Connection Discovery", Tactics: []string{"discovery"}},
 	{ID: "T1018", Name: "Remote System Discovery", Tactics: []string{"discovery"}},
@@ -16,6 +16,8 @@ var techniques = []Technique{
 	{ID: "T1027", Name: "Obfuscated Files or Information", Tactics: []string{"defense-evasion"}},
 	{ID: "T1027.002", Name: "Software Packing", Tactics: []string{"defense-evasion"}},
 	{ID: "T1027.004", Name: "Compile After Delivery", Tactics: []string{"defense-evasion"}},
+	{ID: "T1027.009", Name: "Embedded Payloads", Tactics: []string{"defense-evasion"}},
+	{ID: "T1027.010", Name: "Command Obfuscation", Tactics: []string{"defense-evasion"}},
 	{ID: "T1027.013", Name: "Encrypted/Encoded File", Tactics: []string{"defense-evasion"}},
 	{ID: "T1030", Name: "Data Transfer Size Limits", Tactics: []string{"exfiltration"}},
 	{ID: "T1033", Name: "System Owner/User Discovery", Tactics: []string{"discovery"}},
@@ -98,6 +100,7 @@ var techniques = []Technique{
 	{ID: "T1546.017", Name: "Udev Rules", Tactics: []string{"persistence", "privilege-escalation"}},
 	{ID: "T1546.018", Name: "Python Startup Hooks", Tactics: []string{"persistence", "privilege-escalation"}},
 	{ID: "T1547.006", Name: "Kernel Modules and Extensions", Tactics: []string{"persistence", "privilege-escalation"}},
+	{ID: "T1547.013", Name: "XDG Autostart Entries", Tactics: []string{"persistence", "privilege-escalation"}},
 	{ID: "T1548.001", Name: "Setuid and Setgid", Tactics: []string{"privilege-escalation", "defense-evasion"}},
 	{ID: "T1548.003", Name: "Sudo and Sudo Caching", Tactics: []string{"privilege-escalation", "defense-evasion"}},
 	{ID: "T1552.001", Name: "Credentials In Files", Tactics: []string{"credential-access"}},
@@ -115,7 +118,6 @@ var techniques = []Technique{
 	{ID: "T1562.001", Name: "Disable or Modify Tools", Tactics: []string{"defense-evasion"}, V19: "T1685"},
 	{ID: "T1562.003", Name: "Impair Command History Logging", Tactics: []string{"defense-evasion"}, V19: "T1690"},
 	{ID: "T1562.004", Name: "Disable or Modify System Firewall", Tactics: []string{"defense-evasion"}, V19: "T1686"},
-	{ID: "T1562.006", Name: "Indicator Blocking", Tactics: []string{"defense-evasion"}},
 	{ID: "T1562.012", Name: "Disable or Modify Linux Audit System", Tactics: []string{"defense-evasion"}},
 	{ID: "T1564.001", Name: "Hidden Files and Directories", Tactics: []string{"defense-evasion"}},
 	{ID: "T1564.013", Name: "Bind Mounts", Tactics: []string{"defense-evasion"}},
