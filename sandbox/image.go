@@ -12,12 +12,13 @@ import (
 	"strings"
 
 	containerd "github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/core/images/archive"
+	ctdarchive "github.com/containerd/containerd/v2/core/images/archive"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/core/remotes/docker/config"
 	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/sandscan/sandscan/sandbox/archive"
 	"github.com/sandscan/sandscan/trace"
 )
 
@@ -97,30 +98,39 @@ func (s *Sandbox) Import(ctx context.Context, src Source, opts ...PullOption) (*
 	return &Image{Source: src, image: img, Info: info}, nil
 }
 
+// importArchive checks the archive before containerd reads it: image
+// content is untrusted, and the inspector's errors say what is wrong.
 func (s *Sandbox) importArchive(ctx context.Context, src Source) (containerd.Image, error) {
+	info, err := archive.InspectFile(src.Path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(src.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return s.importStream(ctx, f, "")
+	return s.importStream(ctx, f, info.ManifestDigest)
 }
 
 // importLayout streams an OCI layout directory as the tar Import reads.
 func (s *Sandbox) importLayout(ctx context.Context, src Source) (containerd.Image, error) {
-	if _, err := os.Stat(filepath.Join(src.Path, "index.json")); err != nil {
-		return nil, fmt.Errorf("not an OCI layout: %w", err)
+	info, err := archive.InspectDir(src.Path, src.Ref)
+	if err != nil {
+		return nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(tarDir(pw, src.Path)) }()
 	defer pr.Close()
-	return s.importStream(ctx, pr, src.Ref)
+	return s.importStream(ctx, pr, info.ManifestDigest)
 }
 
-func (s *Sandbox) importStream(ctx context.Context, r io.Reader, tag string) (containerd.Image, error) {
+// importStream imports an archive and returns the image whose target is
+// digest, the one the inspector chose (by tag and platform).
+func (s *Sandbox) importStream(ctx context.Context, r io.Reader, digest string) (containerd.Image, error) {
 	imgs, err := s.client.Import(ctx, r,
 		containerd.WithImportPlatform(platforms.DefaultStrict()),
-		containerd.WithDigestRef(archive.DigestTranslator(digestPrefix)),
+		containerd.WithDigestRef(ctdarchive.DigestTranslator(digestPrefix)),
 		// Name by digest only what carries no name, so named images are
 		// not recorded twice.
 		containerd.WithSkipDigestRef(func(name string) bool { return name != "" }),
@@ -131,20 +141,12 @@ func (s *Sandbox) importStream(ctx context.Context, r io.Reader, tag string) (co
 	if len(imgs) == 0 {
 		return nil, errors.New("archive holds no image")
 	}
-	pick := imgs[0]
-	if tag != "" {
-		found := false
-		for _, im := range imgs {
-			if strings.HasSuffix(im.Name, ":"+tag) {
-				pick, found = im, true
-				break
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("no image tagged %q in layout", tag)
+	for _, im := range imgs {
+		if im.Target.Digest.String() == digest {
+			return containerd.NewImageWithPlatform(s.client, im, platforms.DefaultStrict()), nil
 		}
 	}
-	return containerd.NewImageWithPlatform(s.client, pick, platforms.DefaultStrict()), nil
+	return nil, fmt.Errorf("containerd imported no image with digest %s", digest)
 }
 
 func (s *Sandbox) pull(ctx context.Context, src Source, opts []PullOption) (containerd.Image, error) {
