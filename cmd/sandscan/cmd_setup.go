@@ -44,4 +44,3 @@ func (g *globals) ensureRuntime(ctx context.Context) (sandbox.Runtime, error) {
 	}
 	return sandbox.RuntimeOf(env), nil
 }
-
