@@ -54,7 +54,7 @@ type Stats struct {
 	// UDPFlows were opened (one per source and destination pair),
 	// UDPDatagrams handed to the Service, UDPDropped lost to MaxFlows.
 	UDPFlows, UDPDatagrams, UDPDropped int64
-	// ICMPEchoes are echo requests the stack answered.
+	// ICMPEchoes are echo requests received; each is answered.
 	ICMPEchoes uint64
 	// Panics were recovered from the Service.
 	Panics int64
@@ -63,7 +63,7 @@ type Stats struct {
 }
 
 type counters struct {
-	tcpConns, tcpRefused, udpFlows, udpDatagrams, udpDropped, panics, pings atomic.Int64
+	tcpConns, tcpRefused, udpFlows, udpDatagrams, udpDropped, panics atomic.Int64
 }
 
 // New creates the run's namespaces, the veth between them and the
@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config) (_ *Network, err error) {
 			return nil, err
 		}
 	}
-	if n.stack, err = newStack(n.fd, v.sinkMAC, cfg, forwarders{tcp: n.handleTCP, udp: n.handleUDP, pings: &n.st.pings}); err != nil {
+	if n.stack, err = newStack(n.fd, v.sinkMAC, cfg, forwarders{tcp: n.handleTCP, udp: n.handleUDP}); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -155,7 +155,7 @@ func (n *Network) Stats() Stats {
 	}
 	if n.stack != nil {
 		icmp := n.stack.Stats().ICMP
-		s.ICMPEchoes = icmp.V4.PacketsSent.EchoReply.Value() + icmp.V6.PacketsSent.EchoReply.Value() + uint64(n.st.pings.Load())
+		s.ICMPEchoes = icmp.V4.PacketsReceived.EchoRequest.Value() + icmp.V6.PacketsReceived.EchoRequest.Value()
 	}
 	if n.cap != nil {
 		s.PCAPPackets, s.PCAPDropped = n.cap.counts()
@@ -188,24 +188,31 @@ func (n *Network) close() error {
 		n.log.Warn("sinkhole: service handlers still running at close")
 	}
 
-	var errs []error
 	if n.stack != nil {
 		// Removing the NIC stops the link endpoint's readers; only then
 		// may the socket be closed.
 		n.stack.Destroy()
 	}
+	// Closing a packet socket and deleting a veth each wait for an RCU
+	// grace period in the kernel; side by side they wait for one.
+	var steps []func() error
 	if n.fd >= 0 {
-		errs = append(errs, unix.Close(n.fd))
+		fd := n.fd
 		n.fd = -1
+		steps = append(steps, func() error { return unix.Close(fd) })
 	}
 	if n.cap != nil {
-		if err := n.cap.close(); err != nil {
-			errs = append(errs, fmt.Errorf("pcap: %w", err))
-		}
+		steps = append(steps, func() error {
+			if err := n.cap.close(); err != nil {
+				return fmt.Errorf("pcap: %w", err)
+			}
+			return nil
+		})
 	}
 	if n.sinkNS != "" {
-		errs = append(errs, deleteVeth(n.sinkNS))
+		steps = append(steps, func() error { return deleteVeth(n.sinkNS) })
 	}
+	errs := []error{parallel(steps...)}
 	for _, p := range []string{n.sandboxNS, n.sinkNS} {
 		if p != "" {
 			errs = append(errs, deleteNetNS(p))
@@ -268,4 +275,16 @@ func (n *Network) safely(what string, fn func()) (ok bool) {
 	}()
 	fn()
 	return true
+}
+
+// parallel runs fns at once and joins their errors.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -12,6 +12,9 @@ import (
 // reply must look like a shell's for the connection to count as one.
 func (ss *session) serveShell(prompted bool) {
 	cfg := ss.s.cfg
+	// What came before the command (a prompt) is in the capture already;
+	// Received is the answer alone.
+	ss.br.Discard(ss.br.Buffered())
 	if ss.writeString(cfg.ShellCommand) != nil {
 		return
 	}
