@@ -193,29 +193,42 @@ func matchStaging(x *Index) []Hit {
 	return hits
 }
 
-var collectors = set("cp", "tar", "cat", "scp", "curl", "wget", "zip", "rsync", "nc", "base64", "gzip", "mv")
+var collectors = set("cp", "tar", "cat", "scp", "curl", "wget", "zip", "rsync", "nc", "base64", "mv", "7z")
+
+// findsSensitive reports a find over the whole system, home or config
+// directories, or one looking for secret-sounding names.
+func findsSensitive(e *Exec) bool {
+	ops := operands(e.Args)
+	if len(ops) > 0 && (ops[0] == "/" || sensitiveSource(resolve(e.Cwd, ops[0])) || ops[0] == "~") {
+		return true
+	}
+	for _, a := range e.Args {
+		if secretWordRe.MatchString(a) || keyNameRe.MatchString(a) || browserPathRe.MatchString(a) {
+			return true
+		}
+	}
+	return false
+}
 
 func matchAutomatedCollection(x *Index) []Hit {
 	var hits []Hit
-	for _, e := range x.ExecsOf(set("find", "xargs")) {
-		if installing(x, e.PID) {
+	for _, e := range x.ExecsOf(set("find")) {
+		if installing(x, e.PID) || !findsSensitive(e) {
 			continue
 		}
 		for i, a := range e.Args {
-			var cmd string
-			switch {
-			case family(e.Name) == "find" && (a == "-exec" || a == "-execdir" || a == "-ok") && i+1 < len(e.Args):
-				cmd = e.Args[i+1]
-			case family(e.Name) == "xargs" && !strings.HasPrefix(a, "-"):
-				cmd = a
+			if (a == "-exec" || a == "-execdir" || a == "-ok") && i+1 < len(e.Args) {
+				if collectors[family(baseName(e.Args[i+1]))] {
+					hits = append(hits, hitExec(e, cmdline(e.Image)))
+				}
+				break
 			}
-			if cmd == "" {
-				continue
-			}
-			if collectors[family(baseName(cmd))] {
-				hits = append(hits, hitExec(e, cmdline(e.Image)))
-			}
-			break
+		}
+	}
+	for _, e := range x.ExecsOf(set("xargs")) {
+		ops := operands(e.Args)
+		if len(ops) >= 2 && collectors[family(baseName(ops[0]))] && isScratch(resolve(e.Cwd, ops[len(ops)-1])) && !installing(x, e.PID) {
+			hits = append(hits, hitExec(e, cmdline(e.Image)))
 		}
 	}
 	return hits
