@@ -81,7 +81,14 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 		s.Destroy()
 		return nil, fmt.Errorf("stack: %s: %s", what, e)
 	}
-	if e := s.CreateNIC(nicID, ep); e != nil {
+	// Handlers first and the NIC disabled until set up: the link's
+	// readers start with the NIC, and no frame may meet a half-made stack.
+	sack := tcpip.TCPSACKEnabled(true)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, cfg.MaxFlows, fw.tcp).HandlePacket)
+	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, fw.udp).HandlePacket)
+	s.SetTransportProtocolHandler(icmp.ProtocolNumber4, echoReplier(fd, mac))
+	if e := s.CreateNICWithOptions(nicID, ep, stack.NICOptions{Disabled: true}); e != nil {
 		return fail("create NIC", e)
 	}
 	gws := []netip.Prefix{netip.PrefixFrom(cfg.Gateway, cfg.Address.Bits())}
@@ -110,11 +117,9 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 		{Destination: header.IPv4EmptySubnet, NIC: nicID},
 		{Destination: header.IPv6EmptySubnet, NIC: nicID},
 	})
-	sack := tcpip.TCPSACKEnabled(true)
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
-	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, cfg.MaxFlows, fw.tcp).HandlePacket)
-	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, fw.udp).HandlePacket)
-	s.SetTransportProtocolHandler(icmp.ProtocolNumber4, echoReplier(fd, mac))
+	if e := s.EnableNIC(nicID); e != nil {
+		return fail("enable NIC", e)
+	}
 	return s, nil
 }
 
