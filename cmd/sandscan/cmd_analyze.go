@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sandscan/sandscan/analyzer"
 	"github.com/sandscan/sandscan/sandbox"
 	"github.com/sandscan/sandscan/trace"
 )
@@ -17,6 +17,7 @@ import (
 type analyzeFlags struct {
 	format   string
 	saveRun  string
+	fromRun  string
 	timeout  time.Duration
 	memoryMB int64
 	pids     int64
@@ -27,8 +28,9 @@ type analyzeFlags struct {
 func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	var f analyzeFlags
 	fs := newFlagSet("analyze")
-	fs.StringVar(&f.format, "format", "json", "output: json or summary (one line per image)")
+	fs.StringVar(&f.format, "format", "json", "report format: "+formatNames())
 	fs.StringVar(&f.saveRun, "save-run", "", "write the Run as JSON to `file` (one image only)")
+	fs.StringVar(&f.fromRun, "from-run", "", "re-analyze a saved Run `file` instead of running anything")
 	fs.DurationVar(&f.timeout, "timeout", sandbox.DefaultLimits.Timeout, "time limit of a run")
 	fs.Int64Var(&f.memoryMB, "memory", sandbox.DefaultLimits.MemoryBytes>>20, "memory limit in MiB")
 	fs.Int64Var(&f.pids, "pids", sandbox.DefaultLimits.Pids, "process limit")
@@ -38,14 +40,25 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
+	if err := checkFormat(f.format); err != nil {
+		return withCode(ExitUsage, fmt.Errorf("analyze: %w", err))
+	}
+	az := analyzer.New()
+	if f.fromRun != "" {
+		if len(refs) > 0 {
+			return withCode(ExitUsage, errors.New("analyze: --from-run takes no image"))
+		}
+		run, err := readRun(f.fromRun)
+		if err != nil {
+			return err
+		}
+		return g.emit(az, f.format, displayName(sandbox.Source{Path: f.fromRun}), run)
+	}
 	if len(refs) == 0 {
 		return withCode(ExitUsage, errors.New("analyze: name an image: oci-archive:PATH, docker-archive:PATH, oci:DIR[:TAG] or a registry reference"))
 	}
 	if f.saveRun != "" && len(refs) > 1 {
 		return withCode(ExitUsage, errors.New("analyze: --save-run takes one image"))
-	}
-	if f.format != "json" && f.format != "summary" {
-		return withCode(ExitUsage, fmt.Errorf("analyze: unknown format %q", f.format))
 	}
 	if f.network != sandbox.NetworkNone {
 		return withCode(ExitUsage, fmt.Errorf("analyze: unknown network mode %q", f.network))
@@ -73,7 +86,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 
 	limits := sandbox.Limits{Timeout: f.timeout, MemoryBytes: f.memoryMB << 20, Pids: f.pids, CPUs: f.cpus}
 	worst := ExitClean
-	var firstErr error
+	var failed int
 	for _, src := range srcs {
 		run, err := detonate(ctx, g, sb, src, limits)
 		if err != nil {
@@ -81,7 +94,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "%-24s error: %v\n", displayName(src), err)
-			firstErr = err
+			failed++
 			continue
 		}
 		if f.saveRun != "" {
@@ -89,24 +102,38 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 				return err
 			}
 		}
-		rep := reportOf(run)
-		switch f.format {
-		case "json":
-			enc := json.NewEncoder(g.stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
-				return err
-			}
-		case "summary":
-			fmt.Fprintln(g.stdout, summaryLine(displayName(src), rep, run))
+		err = g.emit(az, f.format, displayName(src), run)
+		var v verdictCode
+		switch {
+		case errors.As(err, &v):
+			worst = max(worst, int(v))
+		case err != nil:
+			return err
 		}
-		worst = max(worst, verdictExit(rep.Verdict))
 	}
-	if firstErr != nil {
-		return withCode(ExitError, errors.New("analyze: some images failed"))
+	if failed > 0 {
+		return withCode(ExitError, fmt.Errorf("analyze: %d of %d images failed", failed, len(srcs)))
 	}
 	if worst != ExitClean {
 		return verdictCode(worst)
+	}
+	return nil
+}
+
+// emit analyzes run and writes its report; the error carries the verdict
+// as an exit code.
+func (g *globals) emit(az *analyzer.Analyzer, format, name string, run *trace.Run) error {
+	rep, err := az.Analyze(run)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	if format == "summary" {
+		fmt.Fprintln(g.stdout, summaryLine(name, rep, run))
+	} else if err := formats[format](g.stdout, rep); err != nil {
+		return err
+	}
+	if code := verdictExit(rep.Verdict); code != ExitClean {
+		return verdictCode(code)
 	}
 	return nil
 }
@@ -151,12 +178,3 @@ func displayName(src sandbox.Source) string {
 	return src.Ref
 }
 
-func verdictExit(v string) int {
-	switch v {
-	case "malicious":
-		return ExitMalicious
-	case "suspicious":
-		return ExitSuspicious
-	}
-	return ExitClean
-}

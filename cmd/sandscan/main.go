@@ -29,6 +29,7 @@ type command struct {
 var commands = []command{
 	{"setup", "install and start containerd and runsc under the state dir", runSetup},
 	{"analyze", "detonate images and print their reports", runAnalyze},
+	{"report", "write the report of a saved Run (--format json, ...)", runReport},
 	{"version", "print versions", runVersion},
 }
 

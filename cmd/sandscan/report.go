@@ -1,67 +1,85 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"sort"
 	"strings"
 
+	"github.com/sandscan/sandscan/analyzer"
 	"github.com/sandscan/sandscan/trace"
 )
 
-// report is the JSON contract of DESIGN.md as far as the sandbox alone can
-// fill it: until the analyzer lands the verdict is "unknown".
-type report struct {
-	Schema         string         `json:"schema"`
-	ID             string         `json:"id"`
-	Image          reportImage    `json:"image"`
-	Verdict        string         `json:"verdict"`
-	Score          float64        `json:"score"`
-	Techniques     []any          `json:"techniques"`
-	Findings       []any          `json:"findings"`
-	Classification map[string]any `json:"classification"`
-	Sandbox        reportSandbox  `json:"sandbox"`
-	Analyzer       map[string]any `json:"analyzer"`
+// formats are the report formats analyze and report write.
+var formats = map[string]func(io.Writer, *analyzer.Report) error{
+	"json": writeJSON,
 }
 
-type reportImage struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest"`
+func writeJSON(w io.Writer, r *analyzer.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }
 
-type reportSandbox struct {
-	Runtime        string  `json:"runtime"`
-	RuntimeVersion string  `json:"runtime_version"`
-	Containerd     string  `json:"containerd_version"`
-	Platform       string  `json:"platform"`
-	Network        string  `json:"network"`
-	Duration       float64 `json:"duration"`
-	ExitCode       int     `json:"exit_code"`
-	TimedOut       bool    `json:"timed_out"`
-	Events         uint64  `json:"events"`
-	Dropped        uint64  `json:"dropped_events"`
-}
-
-func reportOf(run *trace.Run) *report {
-	return &report{
-		Schema:         "sandscan.report/v1",
-		ID:             run.ID,
-		Image:          reportImage{Ref: run.Image.Ref, Digest: run.Image.Digest},
-		Verdict:        "unknown",
-		Techniques:     []any{},
-		Findings:       []any{},
-		Classification: map[string]any{"label": "unknown", "probability": 0, "model": "none"},
-		Sandbox: reportSandbox{
-			Runtime: run.Sandbox.Runtime, RuntimeVersion: run.Sandbox.RuntimeVersion,
-			Containerd: run.Sandbox.ContainerdVersion, Platform: run.Sandbox.Platform,
-			Network: run.Sandbox.Network, Duration: run.Timings.Total.Std().Seconds(),
-			ExitCode: run.Exit.Code, TimedOut: run.Exit.TimedOut,
-			Events: run.EventsTotal, Dropped: run.Dropped,
-		},
-		Analyzer: map[string]any{"analyzer": "none"},
+func formatNames() string {
+	names := []string{"summary"}
+	for n := range formats {
+		names = append(names, n)
 	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
-func summaryLine(name string, rep *report, run *trace.Run) string {
-	var tech []string
-	return fmt.Sprintf("%-22s %-10s %.2f  %-40s %6.1fs  events=%d exit=%d",
-		name, rep.Verdict, rep.Score, strings.Join(tech, ","), run.Timings.Total.Std().Seconds(), run.EventsTotal, run.Exit.Code)
+func checkFormat(f string) error {
+	if _, ok := formats[f]; ok || f == "summary" {
+		return nil
+	}
+	return fmt.Errorf("unknown format %q (have %s)", f, formatNames())
+}
+
+// summaryLine is one line of `make run`: name, verdict, score, top
+// techniques, duration.
+func summaryLine(name string, rep *analyzer.Report, run *trace.Run) string {
+	techs := make([]analyzer.TechniqueHit, len(rep.Techniques))
+	copy(techs, rep.Techniques)
+	sort.SliceStable(techs, func(i, j int) bool { return techs[i].Confidence > techs[j].Confidence })
+	var ids []string
+	for i, t := range techs {
+		if i == 4 {
+			ids = append(ids, fmt.Sprintf("+%d", len(techs)-4))
+			break
+		}
+		ids = append(ids, t.ID)
+	}
+	top := strings.Join(ids, ",")
+	if top == "" {
+		top = "-"
+	}
+	return fmt.Sprintf("%-24s %-10s %.2f  %-46s %6.1fs", name, rep.Verdict, rep.Score, top, run.Timings.Total.Std().Seconds())
+}
+
+// readRun loads a saved Run.
+func readRun(path string) (*trace.Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withCode(ExitBadInput, err)
+	}
+	defer f.Close()
+	run, err := trace.Decode(f)
+	if err != nil {
+		return nil, withCode(ExitBadInput, fmt.Errorf("%s: %w", path, err))
+	}
+	return run, nil
+}
+
+func verdictExit(v analyzer.Verdict) int {
+	switch v {
+	case analyzer.VerdictMalicious:
+		return ExitMalicious
+	case analyzer.VerdictSuspicious:
+		return ExitSuspicious
+	}
+	return ExitClean
 }
