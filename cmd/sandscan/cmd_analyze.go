@@ -177,4 +177,3 @@ func displayName(src sandbox.Source) string {
 	}
 	return src.Ref
 }
-
