@@ -21,6 +21,9 @@ type probe struct {
 	// --version/--help.
 	accept func(e *Exec) bool
 	files  func(p string) bool
+	// anyReader counts reads of files by any program, not only shell
+	// utilities: nothing but a monitor reads the socket tables.
+	anyReader bool
 }
 
 // textTools read files for a person: their opens are the person's.
@@ -52,6 +55,7 @@ var probes = []probe{
 		files: func(p string) bool {
 			return p == "/proc/net/tcp" || p == "/proc/net/tcp6" || p == "/proc/net/udp" || p == "/proc/net/udp6" || p == "/proc/net/unix"
 		},
+		anyReader: true,
 	},
 	{
 		id: "discovery.network-config", technique: "T1016", title: "Network configuration gathered",
@@ -289,8 +293,15 @@ func matchProbe(x *Index, p *probe) []Hit {
 			hits = append(hits, hitExec(e, cmdline(e.Image)))
 		}
 	}
+	if p.technique == "T1057" {
+		hits = append(hits, procWalkers(x)...)
+	}
 	if p.files != nil {
 		for _, o := range x.ReadsMatching(p.files) {
+			if o.Img != nil && p.anyReader && !installing(x, o.PID) {
+				hits = append(hits, hitOpen(o, o.Img.Name+" read "+o.Path))
+				continue
+			}
 			if o.Img == nil || !(textTools[family(o.Img.Name)] || isShell(o.Img.Name)) {
 				continue
 			}
@@ -302,6 +313,48 @@ func matchProbe(x *Index, p *probe) []Hit {
 				continue
 			}
 			hits = append(hits, hitOpen(o, o.Img.Name+" read "+o.Path))
+		}
+	}
+	return hits
+}
+
+// procWalkers finds programs that read the command lines or status of
+// five or more other processes: process discovery done in-process.
+func procWalkers(x *Index) []Hit {
+	type walk struct {
+		pids map[string]bool
+		evs  []int
+	}
+	by := map[int32]*walk{}
+	var order []int32
+	for _, o := range x.Opens {
+		pid, leaf, ok := procPIDLeaf(o.Path)
+		if !ok || o.Write() || pid == "self" || pid == "thread-self" || pid == strconv.Itoa(int(o.PID)) {
+			continue
+		}
+		if leaf != "cmdline" && leaf != "stat" && leaf != "status" && leaf != "comm" && leaf != "environ" {
+			continue
+		}
+		if o.Img != nil && (set("ps", "top", "pgrep", "pstree", "htop", "pkill", "killall", "pidof")[family(o.Img.Name)]) {
+			continue // counted by their exec
+		}
+		w := by[o.PID]
+		if w == nil {
+			w = &walk{pids: map[string]bool{}}
+			by[o.PID] = w
+			order = append(order, o.PID)
+		}
+		if !w.pids[pid] {
+			w.pids[pid] = true
+			if len(w.evs) < 8 {
+				w.evs = append(w.evs, o.Ev)
+			}
+		}
+	}
+	var hits []Hit
+	for _, pid := range order {
+		if w := by[pid]; len(w.pids) >= 5 {
+			hits = append(hits, Hit{Events: w.evs, Summary: "pid " + strconv.Itoa(int(pid)) + " read /proc of " + strconv.Itoa(len(w.pids)) + " processes"})
 		}
 	}
 	return hits

@@ -14,6 +14,17 @@ func TestDiscoveryRules(t *testing.T) {
 			run: sh("pip install x").spawn(1, 10, "/usr/bin/python3", "python3", "-m", "pip", "install", "x").spawn(10, 11, "/bin/uname", "uname", "-p").open(10, "/etc/os-release", rdonly).done()},
 		{name: "ps aux", rule: "discovery.processes", want: true,
 			run: sh("ps aux").spawn(1, 10, "/bin/ps", "ps", "aux").done()},
+		{name: "program walks /proc/*/cmdline", rule: "discovery.processes", want: true, run: func() *trace.Run {
+			b := newRun("/recon")
+			for _, p := range []string{"1", "7", "8", "9", "12", "15"} {
+				b.open(1, "/proc/"+p+"/cmdline", rdonly)
+			}
+			return b.done()
+		}()},
+		{name: "benign: a process reads its own stat", rule: "discovery.processes", want: false,
+			run: newRun("/app").open(1, "/proc/self/stat", rdonly).open(1, "/proc/1/stat", rdonly).done()},
+		{name: "program reads /proc/net/tcp", rule: "discovery.network-connections", want: true,
+			run: newRun("/recon").open(1, "/proc/net/tcp", rdonly).done()},
 		{name: "ss -antp", rule: "discovery.network-connections", want: true,
 			run: sh("ss -antp").spawn(1, 10, "/usr/bin/ss", "ss", "-antp").done()},
 		{name: "ifconfig and ip addr", rule: "discovery.network-config", want: true,

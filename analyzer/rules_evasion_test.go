@@ -17,6 +17,16 @@ func TestEvasionRules(t *testing.T) {
 		{name: "benign: base64 encodes a file", rule: "evasion.decode-to-shell", want: false,
 			run: sh("base64 /etc/hostname > /tmp/x").spawn(1, 10, "/usr/bin/base64", "base64", "/etc/hostname").done()},
 
+		{name: "UPX-packed payload run", rule: "evasion.packed-binary", want: true, run: func() *trace.Run {
+			b := newRun("/dropper").open(1, "/tmp/p", wr).spawn(1, 10, "/tmp/p", "/tmp/p")
+			b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/tmp/p", Data: []byte("\x7fELF\x02\x01\x01\x00....UPX!....")}}
+			return b.done()
+		}()},
+		{name: "benign: plain ELF", rule: "evasion.packed-binary", want: false, run: func() *trace.Run {
+			b := newRun("/app").spawn(1, 10, "/usr/local/bin/hello-server", "hello-server")
+			b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/usr/local/bin/hello-server", Data: []byte("\x7fELF\x02\x01\x01\x00 Go build ID")}}
+			return b.done()
+		}()},
 		{name: "copy of sh named crond", rule: "evasion.renamed-utility", want: true,
 			run: sh("cp /bin/sh /tmp/crond; /tmp/crond").spawn(1, 10, "/bin/cp", "cp", "/bin/sh", "/tmp/crond").
 				add2(func(b *rb) {

@@ -43,7 +43,7 @@ func resourceRules() []Rule {
 		{
 			ID: "resource.fork-storm", Title: "Process table flooded",
 			Description: "500 or more processes created, 100 or more a second for 2 s, the pid limit 90% used, or 20 forks refused for lack of pids: a fork bomb.",
-			Severity:    SeverityHigh, Confidence: 0.85, Techniques: []string{"T1499", "T1499.001"},
+			Severity:    SeverityHigh, Confidence: 0.9, Techniques: []string{"T1499", "T1499.001"},
 			Match: matchForkStorm,
 		},
 		{
