@@ -204,4 +204,3 @@ func TestCommandAndToken(t *testing.T) {
 		t.Errorf("token not capped: %d bytes", len(got))
 	}
 }
-

@@ -138,4 +138,3 @@ func FuzzClientHello(f *testing.F) {
 		}
 	})
 }
-
