@@ -86,3 +86,42 @@ func FuzzRunID(f *testing.F) {
 		}
 	})
 }
+
+func TestStackAddrs(t *testing.T) {
+	p, a := netip.MustParsePrefix, netip.MustParseAddr
+	tests := []struct {
+		name                 string
+		cfg                  Config
+		gateways, neighbours int
+		notNeighbour         []string
+	}{
+		{"default /24", Config{Address: DefaultAddress, Gateway: DefaultGateway, Address6: DefaultAddress6, Gateway6: DefaultGateway6},
+			2, 252, []string{"10.13.0.0", "10.13.0.1", "10.13.0.2", "10.13.0.255"}},
+		{"no v6 /29", Config{Address: p("192.168.7.3/29"), Gateway: a("192.168.7.6"), NoIPv6: true},
+			1, 4, []string{"192.168.7.0", "192.168.7.3", "192.168.7.6", "192.168.7.7"}},
+		{"/30", Config{Address: p("192.168.7.1/30"), Gateway: a("192.168.7.2"), NoIPv6: true}, 1, 0, nil},
+		{"/22 fits", Config{Address: p("10.0.0.2/22"), Gateway: a("10.0.0.1"), NoIPv6: true}, 1, 1020, []string{"10.0.3.255"}},
+		{"/21 too big", Config{Address: p("10.0.0.2/21"), Gateway: a("10.0.0.1"), NoIPv6: true}, 1, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gw, nb := stackAddrs(tt.cfg)
+			if len(gw) != tt.gateways || len(nb) != tt.neighbours {
+				t.Fatalf("%d gateways, %d neighbours; want %d, %d", len(gw), len(nb), tt.gateways, tt.neighbours)
+			}
+			if gw[0].Addr() != tt.cfg.Gateway {
+				t.Errorf("first gateway %s", gw[0])
+			}
+			for _, n := range nb {
+				if !tt.cfg.Address.Masked().Contains(n.Addr()) || n.Bits() != tt.cfg.Address.Bits() {
+					t.Errorf("neighbour %s outside %s", n, tt.cfg.Address)
+				}
+				for _, bad := range tt.notNeighbour {
+					if n.Addr() == a(bad) {
+						t.Errorf("%s is a neighbour", bad)
+					}
+				}
+			}
+		})
+	}
+}

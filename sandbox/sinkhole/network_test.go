@@ -30,11 +30,13 @@ func TestNetworkTakesEverything(t *testing.T) {
 	}{
 		{"tcp", "203.0.113.7:3333", "hello pool"},
 		{"tcp", "10.13.0.1:80", "GET / HTTP/1.0\r\n\r\n"},
+		{"tcp", "10.13.0.77:445", "SMB"},
 		{"tcp", "8.8.8.8:443", "\x16\x03\x01"},
 		{"tcp", "[2001:db8::7]:6667", "NICK x\r\n"},
 		{"tcp", "[fd00:5ca7::1]:22", "SSH-2.0-x\r\n"},
 		{"udp", "8.8.8.8:53", "\x12\x34query"},
 		{"udp", "198.51.100.20:123", "ntp"},
+		{"udp", "10.13.0.200:161", "snmp"},
 		{"udp", "[2001:4860:4860::8888]:53", "v6 query"},
 	}
 	for _, tt := range tests {
@@ -73,8 +75,8 @@ func TestNetworkTakesEverything(t *testing.T) {
 		})
 	}
 	st := n.Stats()
-	if st.TCPConns != 5 || st.UDPDatagrams != 3 || st.UDPFlows != 3 || st.Panics != 0 {
-		t.Errorf("stats %+v, want 5 tcp connections and 3 udp flows of one datagram", st)
+	if st.TCPConns != 6 || st.UDPDatagrams != 4 || st.UDPFlows != 4 || st.Panics != 0 {
+		t.Errorf("stats %+v, want 6 tcp connections and 4 udp flows of one datagram", st)
 	}
 }
 
@@ -108,7 +110,7 @@ func TestNetworkBulk(t *testing.T) {
 // address.
 func TestNetworkPing(t *testing.T) {
 	n, _ := newTestNetwork(t)
-	dsts := []string{"198.51.100.9", "10.13.0.1", "8.8.8.8", "2001:db8::53", "fd00:5ca7::1"}
+	dsts := []string{"198.51.100.9", "10.13.0.1", "10.13.0.9", "8.8.8.8", "2001:db8::53", "fd00:5ca7::1"}
 	for i, dst := range dsts {
 		err := inNetNS(n.NetNSPath(), func() error { return ping(netip.MustParseAddr(dst), uint16(i+1)) })
 		if err != nil {
@@ -408,5 +410,26 @@ func TestNetworkSurvivesPanics(t *testing.T) {
 	c.Close()
 	if !waitFor(5*time.Second, func() bool { return n.Stats().Panics == 2 }) {
 		t.Errorf("Panics = %d, want 2", n.Stats().Panics)
+	}
+}
+
+// TestNewKeepsOthersNamespaces: a second New with a run id in use fails
+// and leaves the running Network intact.
+func TestNewKeepsOthersNamespaces(t *testing.T) {
+	n, _ := newTestNetwork(t)
+	_, err := New(context.Background(), Config{RunID: n.Config().RunID, Service: newRecorder()})
+	if !errors.Is(err, os.ErrExist) {
+		t.Fatalf("New with a run id in use: %v, want an exists error", err)
+	}
+	if err := roundTrip(n.NetNSPath(), "tcp", "203.0.113.7:3333", []byte("still"), []byte("still")); err != nil {
+		t.Errorf("first Network broken by the failed New: %v", err)
+	}
+	if _, err := New(context.Background(), Config{RunID: "bad/id", Service: newRecorder()}); !errors.Is(err, ErrConfig) {
+		t.Errorf("bad id: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New(ctx, Config{RunID: randomID("test-"), Service: newRecorder()}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
 	}
 }

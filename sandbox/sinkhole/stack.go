@@ -91,20 +91,21 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 	if e := s.CreateNICWithOptions(nicID, ep, stack.NICOptions{Disabled: true}); e != nil {
 		return fail("create NIC", e)
 	}
-	gws := []netip.Prefix{netip.PrefixFrom(cfg.Gateway, cfg.Address.Bits())}
-	if !cfg.NoIPv6 {
-		gws = append(gws, netip.PrefixFrom(cfg.Gateway6, cfg.Address6.Bits()))
-	}
-	for _, gw := range gws {
+	gateways, neighbours := stackAddrs(cfg)
+	for i, a := range append(gateways, neighbours...) {
 		pa := tcpip.ProtocolAddress{
 			Protocol:          ipv4.ProtocolNumber,
-			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(gw.Addr().AsSlice()), PrefixLen: gw.Bits()},
+			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(a.Addr().AsSlice()), PrefixLen: a.Bits()},
 		}
-		if gw.Addr().Is6() {
+		if a.Addr().Is6() {
 			pa.Protocol = ipv6.ProtocolNumber
 		}
-		if e := s.AddProtocolAddress(nicID, pa, stack.AddressProperties{}); e != nil {
-			return fail("address "+gw.String(), e)
+		var props stack.AddressProperties
+		if i >= len(gateways) { // the stack speaks from the gateways
+			props.PEB = stack.NeverPrimaryEndpoint
+		}
+		if e := s.AddProtocolAddress(nicID, pa, props); e != nil {
+			return fail("address "+a.String(), e)
 		}
 	}
 	if e := s.SetPromiscuousMode(nicID, true); e != nil {
@@ -121,6 +122,39 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 		return fail("enable NIC", e)
 	}
 	return s, nil
+}
+
+// maxNeighbours bounds how many addresses of its own subnet the stack
+// takes on besides the gateway.
+const maxNeighbours = 1024
+
+// stackAddrs lists the addresses the stack holds: the gateways, and every
+// other host address of the sandbox's IPv4 subnet (if it has at most
+// maxNeighbours). The sandbox reaches those directly, not through the
+// gateway, so the stack must answer ARP for them; promiscuous mode
+// answers no ARP. A scan of the local subnet finds them all.
+func stackAddrs(cfg Config) (gateways, neighbours []netip.Prefix) {
+	bits := cfg.Address.Bits()
+	gateways = []netip.Prefix{netip.PrefixFrom(cfg.Gateway, bits)}
+	if !cfg.NoIPv6 {
+		gateways = append(gateways, netip.PrefixFrom(cfg.Gateway6, cfg.Address6.Bits()))
+	}
+	if 1<<(32-bits) > maxNeighbours+2 {
+		return gateways, nil
+	}
+	sub := cfg.Address.Masked()
+	first := sub.Addr()
+	for a := first.Next(); sub.Contains(a); a = a.Next() {
+		// Neither the network nor the broadcast address (the last one);
+		// a /31 or /32 has no room for neighbours anyway.
+		if !sub.Contains(a.Next()) {
+			break
+		}
+		if a != cfg.Address.Addr() && a != cfg.Gateway {
+			neighbours = append(neighbours, netip.PrefixFrom(a, bits))
+		}
+	}
+	return gateways, neighbours
 }
 
 // addrPort converts a gVisor address and port.
