@@ -41,6 +41,17 @@ func collectionRules() []Rule {
 
 var archivers = set("tar", "zip", "7z", "7za", "7zr", "rar", "gzip", "bzip2", "xz", "zstd", "pigz", "lz4", "cpio", "gpg", "openssl", "bsdtar", "lzma", "zipcloak")
 
+// sensitiveOperand reports a command operand naming sensitive data. A
+// relative name counts only when it resolves to a credential file: the
+// working directory is often a home directory.
+func sensitiveOperand(cwd, op string) bool {
+	p := resolve(cwd, op)
+	if !strings.HasPrefix(op, "/") && !strings.HasPrefix(op, "~") {
+		return credentialFile(p) != ""
+	}
+	return sensitiveSource(p)
+}
+
 // sensitiveSource reports paths whose contents an attacker collects.
 func sensitiveSource(p string) bool {
 	if credentialFile(p) != "" || shadowFiles[p] {
@@ -94,8 +105,8 @@ func matchArchiveUtility(x *Index) []Hit {
 			}
 		}
 		for _, op := range operands(e.Args) {
-			if p := resolve(dir, op); sensitiveSource(p) {
-				hits = append(hits, hitExec(e, "archived "+p+": "+cmdline(e.Image)))
+			if sensitiveOperand(dir, op) {
+				hits = append(hits, hitExec(e, "archived "+resolve(dir, op)+": "+cmdline(e.Image)))
 				break
 			}
 		}
@@ -153,8 +164,8 @@ func matchArchiveLibrary(x *Index) []Hit {
 func matchStaging(x *Index) []Hit {
 	var hits []Hit
 	for _, e := range x.ExecsOf(set("cp", "mv", "rsync", "install", "dd", "cat", "tar")) {
-		ops := operands(e.Args)
-		if len(ops) < 2 || installing(x, e.PID) {
+		ops := operandsSkippingValues(e.Args, set("-o", "-g", "-m", "--owner", "--group", "--mode", "-t", "-S"))
+		if len(ops) < 2 || installing(x, e.PID) || family(e.Name) == "install" && hasArg(e.Args, "-d") {
 			continue
 		}
 		dst := resolve(e.Cwd, strings.TrimPrefix(ops[len(ops)-1], "of="))
@@ -162,7 +173,8 @@ func matchStaging(x *Index) []Hit {
 			continue
 		}
 		for _, op := range ops[:len(ops)-1] {
-			if src := resolve(e.Cwd, strings.TrimPrefix(op, "if=")); sensitiveSource(src) && src != "/etc" {
+			op = strings.TrimPrefix(op, "if=")
+			if src := resolve(e.Cwd, op); sensitiveOperand(e.Cwd, op) && src != "/etc" {
 				hits = append(hits, hitExec(e, "copied "+src+" to "+dst))
 				break
 			}

@@ -98,7 +98,7 @@ func matchReverseShell(x *Index) []Hit {
 		if devTCP(code) && (strings.Contains(code, "0>&1") || strings.Contains(code, ">&") || strings.Contains(code, "<&") || strings.Contains(code, "exec ")) {
 			hits = append(hits, hitExec(e, "shell redirects its stdio to /dev/tcp"))
 		}
-		if ncExec(strings.Fields(code)) {
+		if ncInScript(code) {
 			hits = append(hits, hitExec(e, "script runs netcat with -e/-c"))
 		}
 	}
@@ -121,6 +121,26 @@ func matchReverseShell(x *Index) []Hit {
 
 func devTCP(s string) bool {
 	return strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/")
+}
+
+// ncInScript reports a netcat command with -e/-c inside shell text.
+func ncInScript(code string) bool {
+	f := strings.Fields(code)
+	for i, tok := range f {
+		switch family(baseName(tok)) {
+		case "nc", "ncat", "netcat", "nc.traditional", "nc.openbsd":
+		default:
+			continue
+		}
+		end := i + 1
+		for end < len(f) && !strings.ContainsAny(f[end], "|;&") {
+			end++
+		}
+		if ncExec(f[i+1 : end]) {
+			return true
+		}
+	}
+	return false
 }
 
 // ncExec reports netcat's -e/-c options, which hand the socket to a program.
@@ -418,7 +438,7 @@ func matchDroppedPayload(x *Index) []Hit {
 				h.Events = append(h.Events, w.Ev)
 				fam := family(w.Name)
 				switch {
-				case downloaders[fam] || len(conns[w.PID]) > 0:
+				case downloaders[fam] || fetched(x, conns[we.Write.PID], we.Write.Ev):
 					tech = "T1105"
 					h.Summary = p + " downloaded by " + w.Name + ", then run"
 				case compilers[fam] || fam == "go" || fam == "cargo":
@@ -450,4 +470,16 @@ func matchDroppedPayload(x *Index) []Hit {
 		hits = append(hits, h)
 	}
 	return hits
+}
+
+// fetched reports a successful connection, other than DNS, before event
+// ev: the writer could have downloaded what it wrote.
+func fetched(x *Index, conns []int, ev int) bool {
+	for _, c := range conns {
+		e := &x.Events[c]
+		if c < ev && e.Errno == 0 && e.Addr != nil && e.Addr.Port != 53 {
+			return true
+		}
+	}
+	return false
 }
