@@ -17,14 +17,24 @@ import (
 // now but streamed from the host each time the image's layers are read, so
 // the directories must stay unchanged until the image has been written.
 func Build(ctx context.Context, spec Spec) (v1.Image, error) {
-	if len(spec.Dirs) == 0 && len(spec.Files) == 0 {
-		return nil, errors.New("imagebuild: spec has neither Dirs nor Files")
+	if len(spec.Layers) == 0 && len(spec.Dirs) == 0 && len(spec.Files) == 0 {
+		return nil, errors.New("imagebuild: spec has no Layers, Dirs or Files")
 	}
 	created := spec.created()
 	hist := func(what string) v1.History {
 		return v1.History{Created: v1.Time{Time: created}, CreatedBy: "sandscan imagebuild: " + what, Comment: spec.Name}
 	}
 	var adds []mutate.Addendum
+	for i, l := range spec.Layers {
+		if l == nil {
+			return nil, fmt.Errorf("imagebuild %s: layer %d is nil", spec.Name, i)
+		}
+		mt, err := l.MediaType()
+		if err != nil {
+			return nil, fmt.Errorf("imagebuild %s: layer %d: %w", spec.Name, i, err)
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, History: hist("prebuilt layer"), MediaType: mt})
+	}
 	for _, dir := range spec.Dirs {
 		entries, err := planDir(ctx, dir, created)
 		if err != nil {

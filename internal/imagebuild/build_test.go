@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -66,6 +67,51 @@ func TestBuildConfig(t *testing.T) {
 		if l.MediaType != types.OCILayer {
 			t.Errorf("layer media type %s", l.MediaType)
 		}
+	}
+}
+
+// TestBuildPrebuiltLayers stacks a finished image's layers under new files:
+// the shared layers must come through unchanged, so a runtime stores them once.
+func TestBuildPrebuiltLayers(t *testing.T) {
+	base, err := Build(context.Background(), testSpec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseLayers, err := base.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Build(context.Background(), Spec{
+		Name:   "on-base",
+		Layers: baseLayers,
+		Files:  []File{{Path: "/opt/run.sh", Content: []byte("echo on base\n"), Mode: 0o755}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != len(baseLayers)+1 {
+		t.Fatalf("%d layers, want %d", len(layers), len(baseLayers)+1)
+	}
+	for i, l := range baseLayers {
+		want, _ := l.Digest()
+		got, err := layers[i].Digest()
+		if err != nil || got != want {
+			t.Errorf("layer %d = %v, %v; want the prebuilt %v", i, got, err, want)
+		}
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cf.History) != 3 || cf.History[0].CreatedBy != "sandscan imagebuild: prebuilt layer" {
+		t.Errorf("history %+v", cf.History)
+	}
+	if _, err := Build(context.Background(), Spec{Name: "nil", Layers: []v1.Layer{nil}}); err == nil {
+		t.Error("nil layer: no error")
 	}
 }
 

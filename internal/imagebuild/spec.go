@@ -7,16 +7,23 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Spec describes an image to build. Layers stack in order: one per entry of
-// Dirs, then one holding Files (if any), so Files override the directories.
+// Spec describes an image to build. Layers stack in order: the prebuilt
+// Layers, one per entry of Dirs, then one holding Files (if any), so Files
+// override the directories and both override the prebuilt layers.
 type Spec struct {
 	// Name is a short label used in layer history and errors.
 	Name string
 	// Ref is the reference the archive writers name the image with
 	// (e.g. "sandscan.test/miner:latest"); Build does not need it.
 	Ref string
+	// Layers are finished layers (a cached base image's, say) placed
+	// first, as they are: sharing them with another image lets a runtime
+	// store and unpack them once.
+	Layers []v1.Layer
 	// Dirs are host root-filesystem directories, each added as one layer.
 	// Symlinks are added as symlinks, never followed; ownership and
 	// permissions come from the host, timestamps do not.
