@@ -395,8 +395,17 @@ func (x *Index) LineageImages(pid int32) []*Image {
 // Python installer (pip, ensurepip, venv, setup.py): what those write is
 // the image being set up, not an attack on it.
 func installing(x *Index, pid int32) bool {
+	if v, ok := x.installMemo[pid]; ok {
+		return v
+	}
+	v := installingUncached(x, pid)
+	x.installMemo[pid] = v
+	return v
+}
+
+func installingUncached(x *Index, pid int32) bool {
 	for _, img := range x.LineageImages(pid) {
-		fam := family(img.Name)
+		fam := img.Fam
 		if packageManagers[fam] || packageManagers[img.Name] || fam == "virtualenv" {
 			return true
 		}
@@ -425,7 +434,7 @@ func persistenceWrites(x *Index, kinds ...string) []*Open {
 		if !o.Write() || (o.Failed && o.Errno == errENOENT && !strings.HasPrefix(o.Path, "/etc/")) {
 			continue
 		}
-		if contains(kinds, persistenceKind(o.Path)) && !installedWrite(x, o) {
+		if o.Persist != "" && contains(kinds, o.Persist) && !installedWrite(x, o) {
 			out = append(out, o)
 		}
 	}

@@ -295,7 +295,7 @@ func Extract(x *Index) Features {
 		if !o.Write() && !o.Failed && credentialFile(o.Path) != "" && !ownsCredential(x, o) {
 			f.CredentialReads++
 		}
-		if o.Write() && persistenceKind(o.Path) != "" {
+		if o.Persist != "" {
 			f.PersistenceWrites++
 		}
 	}

@@ -34,6 +34,8 @@ type Image struct {
 	// Name is the program's normalised name: the binary's base name, or
 	// argv[0]'s for busybox applets and /proc/self/exe re-execs.
 	Name string
+	// Fam is family(Name), computed once.
+	Fam string
 	// Args are the arguments after the program name (after the applet
 	// name for `busybox APPLET ...`).
 	Args   []string
@@ -77,6 +79,8 @@ type Open struct {
 	Failed bool
 	Errno  int32
 	Img    *Image // the program that opened it (nil if unknown)
+	// Persist is persistenceKind(Path) for writes, computed once.
+	Persist string
 }
 
 // Write reports whether the open asked for write access or creation.
@@ -108,6 +112,8 @@ type Index struct {
 	procs     map[int32]*Proc
 	evImage   []*Image
 	files     map[string]*trace.FileChange
+	// installMemo caches installing() per pid; rules run one at a time.
+	installMemo map[int32]bool
 }
 
 // NewIndex builds the index of a run. It never fails: a malformed run
@@ -121,6 +127,8 @@ func NewIndex(run *trace.Run) *Index {
 		procs:     map[int32]*Proc{},
 		evImage:   make([]*Image, len(run.Events)),
 		files:     map[string]*trace.FileChange{},
+
+		installMemo: map[int32]bool{},
 	}
 	for i := range run.Files {
 		f := &run.Files[i]
@@ -185,10 +193,14 @@ func NewIndex(run *trace.Run) *Index {
 		}
 		x.evImage[i] = cur[e.PID]
 		if e.Kind == trace.KindOpen {
-			x.Opens = append(x.Opens, &Open{
+			o := &Open{
 				Ev: i, PID: e.PID, Path: resolve(e.Cwd, e.Path), Flags: e.Flags,
 				Failed: e.Errno != 0, Errno: e.Errno, Img: cur[e.PID],
-			})
+			}
+			if o.Write() {
+				o.Persist = persistenceKind(o.Path)
+			}
+			x.Opens = append(x.Opens, o)
 		}
 	}
 	if x.Root == nil && len(x.Procs) > 0 {
@@ -217,7 +229,7 @@ func (x *Index) proc(pid, ppid int32) *Proc {
 func (x *Index) newImage(i int, e *trace.Event) *Image {
 	name, args := progName(e.Path, e.Argv)
 	return &Image{
-		Ev: i, Seq: e.Seq, PID: e.PID, Path: e.Path, Name: name, Args: args,
+		Ev: i, Seq: e.Seq, PID: e.PID, Path: e.Path, Name: name, Fam: family(name), Args: args,
 		Argv: e.Argv, Env: e.Env, UID: e.UID, SHA256: e.SHA256, Cwd: e.Cwd,
 	}
 }
@@ -300,8 +312,8 @@ func (x *Index) Lineage(pid int32) []string {
 // UnderAny reports whether a process runs under (or is) one of the named
 // programs.
 func (x *Index) UnderAny(pid int32, set map[string]bool) bool {
-	for _, n := range x.Lineage(pid) {
-		if set[family(n)] || set[n] {
+	for _, img := range x.LineageImages(pid) {
+		if set[img.Fam] || set[img.Name] {
 			return true
 		}
 	}
@@ -312,7 +324,7 @@ func (x *Index) UnderAny(pid int32, set map[string]bool) bool {
 func (x *Index) ExecsOf(set map[string]bool) []*Exec {
 	var out []*Exec
 	for _, e := range x.Execs {
-		if set[family(e.Name)] || set[e.Name] {
+		if set[e.Fam] || set[e.Name] {
 			out = append(out, e)
 		}
 	}

@@ -5,11 +5,13 @@ import (
 	"strings"
 )
 
-// hasPrefix reports whether p is one of the dirs or below it.
+// under reports whether p is one of the dirs or below it.
 func under(p string, dirs ...string) bool {
 	for _, d := range dirs {
-		d = strings.TrimSuffix(d, "/")
-		if p == d || strings.HasPrefix(p, d+"/") {
+		if len(d) > 1 && d[len(d)-1] == '/' {
+			d = d[:len(d)-1]
+		}
+		if strings.HasPrefix(p, d) && (len(p) == len(d) || p[len(d)] == '/') {
 			return true
 		}
 	}
