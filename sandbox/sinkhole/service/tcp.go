@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sandscan/sandscan/trace"
 )
@@ -308,13 +309,22 @@ func (ss *session) serveDNS() {
 	}
 }
 
-// clean makes untrusted bytes a record string: valid UTF-8, at most max
-// bytes.
+// clean makes untrusted bytes a record string: valid UTF-8 (bad bytes
+// become U+FFFD), at most max bytes.
 func clean(s string, max int) string {
 	if len(s) > max {
 		s = s[:max]
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	// Replacements grew it: cut again at a rune boundary.
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // isText reports whether b looks like terminal text: printable ASCII,

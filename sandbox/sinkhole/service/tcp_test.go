@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSniff(t *testing.T) {
@@ -239,4 +240,25 @@ func FuzzHandleTCP(f *testing.F) {
 		client.Close()
 		<-done
 	})
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"abc", 10, "abc"},
+		{"abcdef", 3, "abc"},
+		{"a\xffb", 10, "a\uFFFDb"},
+		{"\xff\xff\xff\xff", 4, "\uFFFD"},
+		{"héllo", 2, "h\uFFFD"[:1]},
+		{"日本", 4, "日"},
+	}
+	for _, tt := range tests {
+		got := clean(tt.in, tt.max)
+		if got != tt.want || len(got) > tt.max || !utf8.ValidString(got) {
+			t.Errorf("clean(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
 }
