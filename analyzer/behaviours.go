@@ -143,36 +143,44 @@ type writeExec struct {
 	Exec  *Exec
 }
 
-// writtenThenExecuted pairs writes (by programs other than package
-// managers) with later executions of the same file.
+// writtenThenExecuted pairs executions with the last write of the same
+// file before them (by programs other than package managers).
 func writtenThenExecuted(x *Index) []writeExec {
-	executed := x.ExecutedPaths()
+	writes := map[string][]*Open{}
+	for _, o := range x.Opens {
+		if o.Write() && !o.Failed {
+			writes[o.Path] = append(writes[o.Path], o)
+		}
+	}
 	var out []writeExec
 	done := map[string]bool{}
-	for _, o := range x.Opens {
-		if !o.Write() || o.Failed || done[o.Path] {
+	for _, e := range x.Execs {
+		if e.Start {
 			continue
 		}
-		execs := executed[o.Path]
-		if len(execs) == 0 {
-			continue
-		}
-		if o.Img != nil && x.UnderAny(o.PID, packageManagers) {
-			continue
-		}
-		for _, e := range execs {
-			if e.Seq > x.Events[o.Ev].Seq {
-				out = append(out, writeExec{Path: o.Path, Write: o, File: x.File(o.Path), Exec: e})
-				done[o.Path] = true
-				break
+		for _, p := range executedFiles(e) {
+			if done[p] {
+				continue
 			}
+			var last *Open
+			for _, o := range writes[p] {
+				if x.Events[o.Ev].Seq < e.Seq {
+					last = o
+				}
+			}
+			if last == nil || installedWrite(x, last) {
+				continue
+			}
+			done[p] = true
+			out = append(out, writeExec{Path: p, Write: last, File: x.File(p), Exec: e})
 		}
 	}
 	// Files the diff shows as new but whose write the trace missed (a
 	// rename into place): only when no package manager ran at all.
 	if len(x.ExecsOf(packageManagers)) == 0 {
+		executed := x.ExecutedPaths()
 		for _, p := range sortedKeys(executed) {
-			if done[p] {
+			if done[p] || len(writes[p]) > 0 {
 				continue
 			}
 			if f := x.File(p); f != nil && f.Op == trace.FileCreated {

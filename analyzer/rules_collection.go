@@ -117,7 +117,7 @@ func matchArchiveUtility(x *Index) []Hit {
 var archiveExts = set("gz", "tgz", "zip", "tar", "bz2", "xz", "7z", "rar", "zst", "lz4", "tbz", "txz", "gpg", "enc")
 
 // sensitiveReaders maps each pid to its reads of sensitive files.
-func sensitiveReaders(x *Index) map[int32][]*Open {
+func sensitiveReaders(x *Index, nss bool) map[int32][]*Open {
 	m := map[int32][]*Open{}
 	for _, o := range x.Opens {
 		if o.Write() || o.Failed || o.Img == nil || !sensitiveSource(o.Path) || !strings.HasPrefix(o.Path, "/") {
@@ -127,7 +127,7 @@ func sensitiveReaders(x *Index) map[int32][]*Open {
 		if credentialFile(o.Path) != "" && ownsCredential(x, o) {
 			continue
 		}
-		if o.Path == "/etc/passwd" || o.Path == "/etc/group" {
+		if !nss && (o.Path == "/etc/passwd" || o.Path == "/etc/group") {
 			continue // NSS lookups, everyone does them
 		}
 		if logFile(o.Path) && !textTools[family(o.Img.Name)] {
@@ -140,7 +140,9 @@ func sensitiveReaders(x *Index) map[int32][]*Open {
 
 func matchArchiveLibrary(x *Index) []Hit {
 	var hits []Hit
-	readers := sensitiveReaders(x)
+	// Reading /etc/passwd and then writing an archive is collection even
+	// though NSS reads the file too.
+	readers := sensitiveReaders(x, true)
 	for _, o := range x.Opens {
 		if !o.Write() || o.Failed || o.Img == nil || !archiveExts[ext(o.Path)] {
 			continue
@@ -180,7 +182,7 @@ func matchStaging(x *Index) []Hit {
 			}
 		}
 	}
-	readers := sensitiveReaders(x)
+	readers := sensitiveReaders(x, false)
 	seen := map[int32]bool{}
 	for _, o := range x.Opens {
 		if !o.Write() || o.Failed || o.Img == nil || !isScratch(o.Path) || seen[o.PID] {

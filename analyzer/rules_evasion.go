@@ -92,8 +92,8 @@ func evasionRules() []Rule {
 		},
 		{
 			ID: "evasion.bind-mount-hide", Title: "Bind mount over /proc/<pid>",
-			Description: "mount --bind aimed at a /proc/<pid> directory: it hides a process from ps and top.",
-			Severity:    SeverityHigh, Confidence: 0.85, Techniques: []string{"T1564.013"},
+			Description: "mount --bind aimed at a /proc/<pid> directory: it hides a process from ps and top, or makes it show as another task.",
+			Severity:    SeverityHigh, Confidence: 0.85, Techniques: []string{"T1564.013", "T1036.004"},
 			Match: matchBindMountHide,
 		},
 		{
