@@ -65,6 +65,14 @@ func TestClassifierSeam(t *testing.T) {
 	}
 }
 
+func TestVerdictExitCode(t *testing.T) {
+	for v, want := range map[Verdict]int{VerdictClean: 0, VerdictSuspicious: 1, VerdictMalicious: 2, "unknown": 3} {
+		if got := v.ExitCode(); got != want {
+			t.Errorf("%s: %d, want %d", v, got, want)
+		}
+	}
+}
+
 func TestPolicy(t *testing.T) {
 	f := func(rule string, s Severity, c float64) Finding {
 		return Finding{Rule: rule, Severity: s, Confidence: c}

@@ -5,6 +5,13 @@
 // of the Run and the analyzer's versions: the same Run always yields the
 // same Report, byte for byte, so stored runs can be reclassified anywhere.
 //
+// Features (features.go) summarise a run as numbers for the model: execs
+// by kind of program, shells on sockets, destinations and ports, DNS
+// entropy, credential reads, persistence writes, files written then run
+// or deleted after running, setuid bits, privileged syscalls, CPU share,
+// fork rate, tree depth, bytes sent and more. FeatureNames and Vector give
+// a stable order (append only) and FeatureDocs says what each measures.
+//
 // Rules are typed data (Rule: id, title, description, severity,
 // confidence, ATT&CK ids) plus a match function over an Index built once
 // per run (programs by process and time, opens with resolved paths,

@@ -19,6 +19,20 @@ const (
 	VerdictMalicious  Verdict = "malicious"
 )
 
+// ExitCode is the CLI's exit status for a verdict (DESIGN.md): 0 clean,
+// 1 suspicious, 2 malicious; 3 for anything else.
+func (v Verdict) ExitCode() int {
+	switch v {
+	case VerdictClean:
+		return 0
+	case VerdictSuspicious:
+		return 1
+	case VerdictMalicious:
+		return 2
+	}
+	return 3
+}
+
 // Report is what the analyzer concludes from one Run. Its JSON encoding is
 // the contract of DESIGN.md: fields may be added, none removed or renamed.
 type Report struct {
