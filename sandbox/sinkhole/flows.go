@@ -2,8 +2,10 @@ package sinkhole
 
 import (
 	"bytes"
+	"net/netip"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
@@ -62,34 +64,51 @@ func (n *Network) handleUDP(r *udp.ForwarderRequest) bool {
 		n.end()
 		return true
 	}
-	c := gonet.NewUDPConn(&wq, ep)
-	if !n.track(c) {
-		n.end()
-		return true
-	}
 	n.st.udpFlows.Add(1)
-	src := addrPort(id.RemoteAddress, id.RemotePort)
-	dst := addrPort(id.LocalAddress, id.LocalPort)
 	go func() {
 		defer n.end()
-		defer n.untrack(c)
-		buf := make([]byte, maxDatagram+1)
-		for {
-			c.SetReadDeadline(time.Now().Add(n.cfg.UDPIdle))
-			m, _, err := c.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			n.st.udpDatagrams.Add(1)
-			p := bytes.Clone(buf[:m])
-			var reply []byte
-			if !n.safely("HandleUDP", func() { reply = n.cfg.Service.HandleUDP(n.ctx, p, src, dst) }) {
-				return
-			}
-			if reply != nil {
-				c.Write(reply[:min(len(reply), maxDatagram)])
-			}
-		}
+		defer ep.Close()
+		n.serveUDP(ep, &wq, addrPort(id.RemoteAddress, id.RemotePort), addrPort(id.LocalAddress, id.LocalPort))
 	}()
 	return true
+}
+
+// serveUDP hands the flow's datagrams to the Service and sends its
+// replies. It reads from the endpoint directly, each datagram into a
+// buffer of its size, so idle flows hold no buffers; it returns when the
+// flow has been idle for UDPIdle or the Network closes.
+func (n *Network) serveUDP(ep tcpip.Endpoint, wq *waiter.Queue, src, dst netip.AddrPort) {
+	we, readable := waiter.NewChannelEntry(waiter.EventIn)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+	idle := time.NewTimer(n.cfg.UDPIdle)
+	defer idle.Stop()
+	for {
+		var buf bytes.Buffer
+		_, terr := ep.Read(&buf, tcpip.ReadOptions{})
+		if _, wait := terr.(*tcpip.ErrWouldBlock); wait {
+			select {
+			case <-readable:
+				continue
+			case <-idle.C:
+			case <-n.ctx.Done():
+			}
+			return
+		}
+		if terr != nil {
+			return
+		}
+		idle.Reset(n.cfg.UDPIdle)
+		n.st.udpDatagrams.Add(1)
+		p := buf.Bytes()
+		var reply []byte
+		if !n.safely("HandleUDP", func() { reply = n.cfg.Service.HandleUDP(n.ctx, p, src, dst) }) {
+			return
+		}
+		if reply != nil {
+			var r bytes.Reader
+			r.Reset(reply[:min(len(reply), maxDatagram)])
+			ep.Write(&r, tcpip.WriteOptions{}) // lost like any datagram when it fails
+		}
+	}
 }

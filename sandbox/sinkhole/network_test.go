@@ -433,3 +433,43 @@ func TestNewKeepsOthersNamespaces(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// TestUDPFlows: datagrams of one source and destination share a flow,
+// which ends after UDPIdle; the next datagram opens another.
+func TestUDPFlows(t *testing.T) {
+	n, rec := newTestNetwork(t, func(c *Config) { c.UDPIdle = 50 * time.Millisecond })
+	c, err := dialIn(n.NetNSPath(), "udp", "192.0.2.53:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	exchange := func(msg string) {
+		t.Helper()
+		if _, err := c.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		m, err := c.Read(buf)
+		if err != nil || string(buf[:m]) != "echo:"+msg {
+			t.Fatalf("reply %q, %v", buf[:m], err)
+		}
+	}
+	for _, msg := range []string{"one", "two", "three"} {
+		exchange(msg)
+	}
+	if st := n.Stats(); st.UDPFlows != 1 || st.UDPDatagrams != 3 {
+		t.Errorf("stats %+v, want one flow of three datagrams", st)
+	}
+	active := func() int { n.mu.Lock(); defer n.mu.Unlock(); return n.active }
+	if !waitFor(5*time.Second, func() bool { return active() == 0 }) {
+		t.Fatalf("flow still open after UDPIdle")
+	}
+	exchange("four")
+	if st := n.Stats(); st.UDPFlows != 2 || st.UDPDatagrams != 4 {
+		t.Errorf("stats %+v, want a second flow", st)
+	}
+	if got := len(rec.udpTo(netip.MustParseAddrPort("192.0.2.53:53"))); got != 4 {
+		t.Errorf("service saw %d datagrams, want 4", got)
+	}
+}
