@@ -16,7 +16,7 @@ var ErrConfig = errors.New("sinkhole: bad config")
 const (
 	DefaultNetNSDir  = "/var/run/netns"
 	DefaultMTU       = 1500
-	DefaultMaxFlows  = 1024
+	DefaultMaxFlows  = 512
 	DefaultUDPIdle   = 10 * time.Second
 	DefaultPCAPLimit = 64 << 20
 )

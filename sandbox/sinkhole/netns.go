@@ -112,11 +112,16 @@ func inNetNS(path string, fn func() error) error {
 }
 
 // sysctls writes net sysctls (path under /proc/sys/net, value). Call it
-// inside inNetNS: /proc/sys/net shows the calling thread's namespace.
+// inside inNetNS: /proc/sys/net shows the calling thread's namespace. A
+// kernel without IPv6 has no ipv6 sysctls, and nothing for them to do.
 func sysctls(kv [][2]string) error {
 	for _, s := range kv {
 		p := filepath.Join("/proc/sys/net", s[0])
-		if err := os.WriteFile(p, []byte(s[1]), 0o644); err != nil {
+		err := os.WriteFile(p, []byte(s[1]), 0o644)
+		if errors.Is(err, os.ErrNotExist) && strings.HasPrefix(s[0], "ipv6/") {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("sysctl %s=%s: %w", strings.ReplaceAll(s[0], "/", "."), s[1], err)
 		}
 	}

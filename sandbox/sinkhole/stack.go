@@ -83,8 +83,9 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 	}
 	// Handlers first and the NIC disabled until set up: the link's
 	// readers start with the NIC, and no frame may meet a half-made stack.
-	sack := tcpip.TCPSACKEnabled(true)
-	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	if err := setTCPOptions(s); err != nil {
+		return fail("tcp options", err)
+	}
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, cfg.MaxFlows, fw.tcp).HandlePacket)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, fw.udp).HandlePacket)
 	s.SetTransportProtocolHandler(icmp.ProtocolNumber4, echoReplier(fd, mac))
@@ -122,6 +123,23 @@ func newStack(fd int, mac net.HardwareAddr, cfg Config, fw forwarders) (*stack.S
 		return fail("enable NIC", e)
 	}
 	return s, nil
+}
+
+// tcpBufMax bounds each TCP connection's send and receive buffers: gVisor's
+// defaults (1 MiB, auto-tuned to 4 MiB) times MaxFlows connections that
+// a sandbox keeps full would be gigabytes in the worker.
+const tcpBufMax = 256 << 10
+
+func setTCPOptions(s *stack.Stack) tcpip.Error {
+	sack := tcpip.TCPSACKEnabled(true)
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 64 << 10, Max: tcpBufMax}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 64 << 10, Max: tcpBufMax}
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &rcv, &snd} {
+		if e := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // maxNeighbours bounds how many addresses of its own subnet the stack
