@@ -129,10 +129,13 @@ func (g *globals) emit(az *analyzer.Analyzer, format, name string, run *trace.Ru
 	}
 	if format == "summary" {
 		fmt.Fprintln(g.stdout, summaryLine(name, rep, run))
-	} else if err := formats[format](g.stdout, rep); err != nil {
+	} else if err := writeReport(g.stdout, format, rep); err != nil {
 		return err
 	}
-	if code := verdictExit(rep.Verdict); code != ExitClean {
+	switch code := rep.Verdict.ExitCode(); {
+	case code >= ExitError:
+		return withCode(ExitError, fmt.Errorf("analyzer gave no verdict (%q)", rep.Verdict))
+	case code != ExitClean:
 		return verdictCode(code)
 	}
 	return nil

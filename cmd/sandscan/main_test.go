@@ -87,3 +87,35 @@ func TestAnalyzeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReportFormats reclassifies a stored Run in every format, with no
+// sandbox: the analyzer's golden run of the busybox script.
+func TestReportFormats(t *testing.T) {
+	run := "../../analyzer/testdata/run-busybox-script.json"
+	for _, f := range []string{"json", "sarif", "navigator", "summary"} {
+		code, out, stderr := sandscan(t, "report", "--format", f, run)
+		if code != 0 || len(out) == 0 {
+			t.Fatalf("report --format %s: exit %d, %q", f, code, stderr)
+		}
+		if f == "summary" {
+			if !strings.Contains(out, "malicious") {
+				t.Errorf("summary = %q", out)
+			}
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Errorf("%s is not JSON: %v", f, err)
+		}
+	}
+	code, out, _ := sandscan(t, "analyze", "--from-run", run, "--format", "json")
+	if code != ExitMalicious || !strings.Contains(out, `"verdict": "malicious"`) {
+		t.Errorf("analyze --from-run: exit %d, %.200s", code, out)
+	}
+	if code, _, _ := sandscan(t, "report", "/nonexistent.json"); code != ExitBadInput {
+		t.Errorf("missing run file: exit %d", code)
+	}
+	if code, _, _ := sandscan(t, "report", "main.go"); code != ExitBadInput {
+		t.Errorf("non-JSON run file: exit %d", code)
+	}
+}

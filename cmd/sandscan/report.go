@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,31 +11,32 @@ import (
 	"github.com/sandscan/sandscan/trace"
 )
 
-// formats are the report formats analyze and report write.
-var formats = map[string]func(io.Writer, *analyzer.Report) error{
-	"json": writeJSON,
-}
-
-func writeJSON(w io.Writer, r *analyzer.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
+// formatNames lists the report formats plus summary, the one-line form.
 func formatNames() string {
 	names := []string{"summary"}
-	for n := range formats {
-		names = append(names, n)
+	for _, f := range analyzer.Formats {
+		names = append(names, string(f))
 	}
-	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
 func checkFormat(f string) error {
-	if _, ok := formats[f]; ok || f == "summary" {
+	if f == "summary" {
 		return nil
 	}
-	return fmt.Errorf("unknown format %q (have %s)", f, formatNames())
+	if _, err := analyzer.ParseFormat(f); err != nil {
+		return fmt.Errorf("unknown format %q (have %s)", f, formatNames())
+	}
+	return nil
+}
+
+// writeReport writes rep in a format checkFormat accepted.
+func writeReport(w io.Writer, format string, rep *analyzer.Report) error {
+	f, err := analyzer.ParseFormat(format)
+	if err != nil {
+		return err
+	}
+	return f.Write(w, rep)
 }
 
 // summaryLine is one line of `make run`: name, verdict, score, top
@@ -74,12 +74,3 @@ func readRun(path string) (*trace.Run, error) {
 	return run, nil
 }
 
-func verdictExit(v analyzer.Verdict) int {
-	switch v {
-	case analyzer.VerdictMalicious:
-		return ExitMalicious
-	case analyzer.VerdictSuspicious:
-		return ExitSuspicious
-	}
-	return ExitClean
-}
