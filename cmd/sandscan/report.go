@@ -73,4 +73,3 @@ func readRun(path string) (*trace.Run, error) {
 	}
 	return run, nil
 }
-
