@@ -123,8 +123,8 @@ func TestReadHandshake(t *testing.T) {
 }
 
 func FuzzClientHello(f *testing.F) {
-	// f.Add(clientHello(f, &tls.Config{ServerName: "seed.example", NextProtos: []string{"h2"}}))
-	f.Add(bytes.Repeat([]byte{22, 3, 1, 0}, 450))
+	f.Add(clientHello(f, &tls.Config{ServerName: "seed.example", NextProtos: []string{"h2"}}))
+	f.Add(clientHello(f, &tls.Config{ServerName: "seed12.example", MaxVersion: tls.VersionTLS12}))
 	f.Add([]byte{22, 3, 1, 0, 4, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if msg, err := readHandshake(bytes.NewReader(b)); err == nil {
