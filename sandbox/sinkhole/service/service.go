@@ -1,9 +1,6 @@
 package service
 
 import (
-	"context"
-	"net/netip"
-
 	"github.com/sandscan/sandscan/trace"
 )
 
@@ -33,15 +30,3 @@ func (s *Service) Network() *trace.Network { return s.rec.Network() }
 
 // LookupHost is s.Recorder().LookupHost(ip).
 func (s *Service) LookupHost(ip string) string { return s.rec.LookupHost(ip) }
-
-// HandleUDP takes one datagram the sandbox sent from src to dst. A
-// datagram to port 53 is a DNS question and the reply (nil for none) is
-// what to send back from dst to src; any other datagram is recorded in its
-// flow (one record per 5-tuple) and gets no reply.
-func (s *Service) HandleUDP(ctx context.Context, payload []byte, src, dst netip.AddrPort) (reply []byte) {
-	if dst.Port() == 53 {
-		return s.HandleDNS(ctx, payload, src, dst)
-	}
-	s.rec.addDatagram(src, dst, payload)
-	return nil
-}
