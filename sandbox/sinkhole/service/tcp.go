@@ -49,7 +49,12 @@ var errReadLimit = errors.New("sinkhole: connection read limit reached")
 // first bytes, speaks first when they do not come (a banner for the port,
 // else the shell command), recognises the protocol and answers it. Every
 // connection is recorded, even one refused because Config.MaxHandlers are
-// busy; cancelling ctx ends the conversation.
+// busy (its App is then ""); cancelling ctx ends the conversation.
+//
+// The record's App is one of the App constants; Banner is the client's
+// identifying line where its protocol has one (the SSH version string, the
+// IRC NICK line, the SMTP HELO/EHLO line, the FTP or POP3 USER line);
+// FirstData holds the first Config.CaptureBytes bytes the client sent.
 func (s *Service) HandleTCP(ctx context.Context, conn net.Conn, orig netip.AddrPort) {
 	defer conn.Close()
 	c := trace.Conn{
