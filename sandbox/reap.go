@@ -11,6 +11,8 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
+
+	"github.com/sandscan/sandscan/sandbox/sinkhole"
 )
 
 // ownerLabel marks each container with the process that made it, as
@@ -87,5 +89,8 @@ func (s *Sandbox) remove(ctx context.Context, c containerd.Container) error {
 		return err
 	}
 	os.Remove(filepath.Join(s.rt.FlagsDir, c.ID()))
+	if err := sinkhole.Reap("", c.ID()); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(s.rt.WorkDir, c.ID()))
 }

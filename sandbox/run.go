@@ -23,11 +23,6 @@ import (
 	"github.com/sandscan/sandscan/trace"
 )
 
-// Network modes.
-const (
-	NetworkNone = "none"
-)
-
 // RunOption changes one run.
 type RunOption func(*runConfig)
 
@@ -70,9 +65,12 @@ var ErrSandbox = errors.New("sandbox")
 // even when the workload timed out or crashed; an error means the sandbox
 // failed or ctx was cancelled.
 func (s *Sandbox) Run(ctx context.Context, img *Image, opts ...RunOption) (*trace.Run, error) {
-	cfg := runConfig{limits: DefaultLimits, network: NetworkNone}
+	cfg := runConfig{limits: DefaultLimits, network: NetworkSinkhole}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := checkNetwork(cfg.network); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSandbox, err)
 	}
 	if cfg.id == "" {
 		cfg.id = newRunID()
@@ -97,6 +95,7 @@ type runner struct {
 	stdout    *cappedBuffer
 	stderr    *cappedBuffer
 	stats     statsSampler
+	net       *runNetwork
 }
 
 func (r *runner) run(ctx context.Context, img *Image) (*trace.Run, error) {
@@ -128,7 +127,7 @@ func (r *runner) run(ctx context.Context, img *Image) (*trace.Run, error) {
 	r.undo.add("lease", done)
 
 	t := time.Now()
-	if err := r.prepare(); err != nil {
+	if err := r.prepare(ctx); err != nil {
 		return nil, fmt.Errorf("%w: prepare: %w", ErrSandbox, err)
 	}
 	if err := r.create(ctx, img); err != nil {
@@ -175,6 +174,7 @@ func (r *runner) run(ctx context.Context, img *Image) (*trace.Run, error) {
 		run.Errors = append(run.Errors, fmt.Sprintf("trace: %d malformed messages skipped", res.Malformed))
 	}
 	run.Processes = trace.BuildProcesses(run.Events)
+	r.recordNetwork(run)
 
 	run.Stdout, run.Stderr = r.stdout.output(), r.stderr.output()
 	run.Resources = r.stats.resources()
@@ -189,7 +189,7 @@ func (r *runner) run(ctx context.Context, img *Image) (*trace.Run, error) {
 // prepare makes the per-run directory: scratch dirs mounted over /tmp and
 // /dev/shm (gVisor would otherwise keep them in its own memory, where the
 // diff cannot see what droppers leave), name files, the trace config.
-func (r *runner) prepare() error {
+func (r *runner) prepare(ctx context.Context) error {
 	s := r.s
 	r.dir = filepath.Join(s.rt.WorkDir, r.id)
 	for _, d := range []string{"scratch/tmp", "scratch/shm"} {
@@ -203,8 +203,11 @@ func (r *runner) prepare() error {
 		}
 	}
 	r.undo.add("run dir", func(context.Context) error { return os.RemoveAll(r.dir) })
+	if err := r.startNetwork(ctx); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
 	files := map[string]string{
-		"resolv.conf": "nameserver 127.0.0.1\n",
+		"resolv.conf": "nameserver " + r.nameserver() + "\n",
 		"hosts":       "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost\n",
 		"hostname":    "sandbox\n",
 	}
@@ -221,7 +224,7 @@ func (r *runner) prepare() error {
 	if err := os.WriteFile(podInit, cfg, 0o600); err != nil {
 		return err
 	}
-	flags := []string{"--network=" + r.cfg.network, "--pod-init-config=" + podInit}
+	flags := []string{r.runscNetworkFlag(), "--pod-init-config=" + podInit}
 	if err := writeRunscFlags(s.rt.FlagsDir, r.id, flags); err != nil {
 		return err
 	}
@@ -256,6 +259,9 @@ func (r *runner) create(ctx context.Context, img *Image) error {
 			bind("/etc/hosts", "hosts", true),
 			bind("/etc/hostname", "hostname", true),
 		}),
+	}
+	for _, ns := range r.networkSpec() {
+		specOpts = append(specOpts, oci.WithLinuxNamespace(ns))
 	}
 	c, err := s.client.NewContainer(ctx, r.id,
 		containerd.WithImage(img.image),

@@ -72,9 +72,32 @@ func TestSampleImages(t *testing.T) {
 		{"miner.tar", 0, []check{
 			ev("DNS attempt (connect to port 53)", connectedTo(53)),
 			ev("connect to the pool on 3333", connectedTo(3333)),
+			{"pool name resolved", func(r *trace.Run) bool {
+				return r.Network != nil && slices.ContainsFunc(r.Network.DNS, func(q trace.DNSQuery) bool {
+					return strings.HasSuffix(q.Name, ".example") && q.RCode == "NOERROR"
+				})
+			}},
+			{"stratum login with a wallet, tied to the miner", func(r *trace.Run) bool {
+				return r.Network != nil && slices.ContainsFunc(r.Network.Conns, func(c trace.Conn) bool {
+					return c.App == "stratum" && c.Stratum != nil && c.Stratum.Wallet != "" && c.Host != "" && c.PID != 0
+				})
+			}},
+			{"pcap kept", func(r *trace.Run) bool {
+				return r.Network != nil && r.Network.PCAP != "" && slices.ContainsFunc(r.Artifacts, func(a trace.Artifact) bool {
+					return a.Name == r.Network.PCAP && len(a.Data) > 24
+				})
+			}},
 			{"CPU burnt", func(r *trace.Run) bool { return r.Resources.CPUTime.Std() > time.Second }},
 		}},
-		{"revshell.tar", 1, []check{ev("connect to 4444", connectedTo(4444))}},
+		{"revshell.tar", 0, []check{
+			ev("connect to 4444", connectedTo(4444)),
+			ev("a shell runs", execed("sh")),
+			{"the sinkhole got a shell", func(r *trace.Run) bool {
+				return r.Network != nil && slices.ContainsFunc(r.Network.Conns, func(c trace.Conn) bool {
+					return c.DstPort == 4444 && c.App == "shell" && c.Shell != nil && c.Shell.Received != ""
+				})
+			}},
+		}},
 		{"credtheft.tar", 0, []check{
 			ev("open /etc/shadow", opened("/etc/shadow")),
 			ev("open /root/.ssh/id_rsa", opened("/root/.ssh/id_rsa")),
@@ -93,6 +116,11 @@ func TestSampleImages(t *testing.T) {
 			{"rc file in the diff", func(r *trace.Run) bool { return inDiff(r, "/root/.bashrc", trace.FileCreated) }},
 		}},
 		{"dropper.tar", 0, []check{
+			{"downloads its payload from the sinkhole", func(r *trace.Run) bool {
+				return r.Network != nil && slices.ContainsFunc(r.Network.Conns, func(c trace.Conn) bool {
+					return c.App == "http" && c.HTTP != nil && c.BytesOut > 0
+				})
+			}},
 			ev("writes a file under /tmp", func(e *trace.Event) bool {
 				return e.Kind == trace.KindOpen && strings.HasPrefix(e.Path, "/tmp/") && e.Flags&0o100 != 0
 			}),

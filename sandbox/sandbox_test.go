@@ -176,6 +176,9 @@ func assertNoLeftovers(t testing.TB, sb *sandbox.Sandbox, id string) {
 			}
 		}
 	}
+	if ns, _ := filepath.Glob("/var/run/netns/*" + id + "*"); len(ns) > 0 {
+		t.Errorf("network namespaces left behind: %v", ns)
+	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(mounts), id) {
 		t.Errorf("mount of %s left behind", id)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	fs.Int64Var(&f.memoryMB, "memory", sandbox.DefaultLimits.MemoryBytes>>20, "memory limit in MiB")
 	fs.Int64Var(&f.pids, "pids", sandbox.DefaultLimits.Pids, "process limit")
 	fs.Float64Var(&f.cpus, "cpus", sandbox.DefaultLimits.CPUs, "CPU limit")
-	fs.StringVar(&f.network, "network", sandbox.NetworkNone, "network mode: none")
+	fs.StringVar(&f.network, "network", sandbox.NetworkSinkhole, "network mode: sinkhole or none")
 	refs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return withCode(ExitUsage, err)
@@ -60,8 +61,8 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	if f.saveRun != "" && len(refs) > 1 {
 		return withCode(ExitUsage, errors.New("analyze: --save-run takes one image"))
 	}
-	if f.network != sandbox.NetworkNone {
-		return withCode(ExitUsage, fmt.Errorf("analyze: unknown network mode %q", f.network))
+	if !slices.Contains(sandbox.NetworkModes, f.network) {
+		return withCode(ExitUsage, fmt.Errorf("analyze: unknown network mode %q (have %v)", f.network, sandbox.NetworkModes))
 	}
 	srcs := make([]sandbox.Source, len(refs))
 	for i, ref := range refs {
@@ -88,7 +89,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	worst := ExitClean
 	var failed int
 	for _, src := range srcs {
-		run, err := detonate(ctx, g, sb, src, limits)
+		run, err := detonate(ctx, g, sb, src, sandbox.WithLimits(limits), sandbox.WithNetwork(f.network))
 		if err != nil {
 			if ctx.Err() != nil || len(srcs) == 1 {
 				return err
@@ -141,7 +142,7 @@ func (g *globals) emit(az *analyzer.Analyzer, format, name string, run *trace.Ru
 	return nil
 }
 
-func detonate(ctx context.Context, g *globals, sb *sandbox.Sandbox, src sandbox.Source, limits sandbox.Limits) (*trace.Run, error) {
+func detonate(ctx context.Context, g *globals, sb *sandbox.Sandbox, src sandbox.Source, opts ...sandbox.RunOption) (*trace.Run, error) {
 	t := time.Now()
 	img, err := sb.Import(ctx, src)
 	if err != nil {
@@ -149,7 +150,7 @@ func detonate(ctx context.Context, g *globals, sb *sandbox.Sandbox, src sandbox.
 	}
 	imported := time.Since(t)
 	g.log.Debug("imported", "image", src.String(), "digest", img.Info.Digest, "took", imported)
-	run, err := sb.Run(ctx, img, sandbox.WithLimits(limits))
+	run, err := sb.Run(ctx, img, opts...)
 	if err != nil {
 		return nil, withCode(ExitSandbox, err)
 	}
