@@ -24,7 +24,6 @@ type recorder struct {
 	mu  sync.Mutex
 	tcp []tcpSeen
 	udp []udpSeen
-	got chan struct{} // one per connection or datagram seen
 }
 
 type tcpSeen struct {
@@ -38,7 +37,7 @@ type udpSeen struct {
 	payload  []byte
 }
 
-func newRecorder() *recorder { return &recorder{got: make(chan struct{}, 1024)} }
+func newRecorder() *recorder { return &recorder{} }
 
 func (r *recorder) HandleTCP(ctx context.Context, c net.Conn, orig netip.AddrPort) {
 	buf := make([]byte, 64)
@@ -48,7 +47,6 @@ func (r *recorder) HandleTCP(ctx context.Context, c net.Conn, orig netip.AddrPor
 	r.mu.Lock()
 	r.tcp = append(r.tcp, tcpSeen{orig: orig, local: c.LocalAddr().String(), remote: c.RemoteAddr().String(), first: bytes.Clone(buf[:n])})
 	r.mu.Unlock()
-	r.got <- struct{}{}
 	if n == 0 {
 		return
 	}
@@ -60,7 +58,6 @@ func (r *recorder) HandleUDP(ctx context.Context, payload []byte, src, dst netip
 	r.mu.Lock()
 	r.udp = append(r.udp, udpSeen{src: src, dst: dst, payload: payload})
 	r.mu.Unlock()
-	r.got <- struct{}{}
 	return append([]byte("echo:"), payload...)
 }
 
