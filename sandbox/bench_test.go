@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sandscan/sandscan/internal/imagebuild"
+	"github.com/sandscan/sandscan/sandbox"
 )
 
 // BenchmarkRun times one detonation of an image that exits at once, split
@@ -23,33 +24,9 @@ func BenchmarkRun(b *testing.B) {
 	const script = "exit 0"
 	src := shellImage(b, "bench", script)
 
-	b.Run("sandscan", func(b *testing.B) {
-		sb := newSandbox(b)
-		ctx := context.Background()
-		var imp, create, start, run, teardown time.Duration
-		for b.Loop() {
-			t := time.Now()
-			img, err := sb.Import(ctx, src)
-			if err != nil {
-				b.Fatal(err)
-			}
-			imp += time.Since(t)
-			r, err := sb.Run(ctx, img)
-			if err != nil {
-				b.Fatal(err)
-			}
-			create += r.Timings.Create.Std()
-			start += r.Timings.Start.Std()
-			run += r.Timings.Run.Std()
-			teardown += r.Timings.Teardown.Std()
-		}
-		n := float64(b.N)
-		b.ReportMetric(float64(imp.Milliseconds())/n, "import-ms/op")
-		b.ReportMetric(float64(create.Milliseconds())/n, "create-ms/op")
-		b.ReportMetric(float64(start.Milliseconds())/n, "start-ms/op")
-		b.ReportMetric(float64(run.Milliseconds())/n, "run-ms/op")
-		b.ReportMetric(float64(teardown.Milliseconds())/n, "teardown-ms/op")
-	})
+	for _, mode := range []string{sandbox.NetworkSinkhole, sandbox.NetworkNone} {
+		b.Run("sandscan-"+mode, func(b *testing.B) { benchDetonate(b, src, mode) })
+	}
 
 	b.Run("bare-runsc", func(b *testing.B) {
 		if _, err := testRuntime(); err != nil {
@@ -65,6 +42,34 @@ func BenchmarkRun(b *testing.B) {
 			}
 		}
 	})
+}
+
+func benchDetonate(b *testing.B, src sandbox.Source, mode string) {
+	sb := newSandbox(b)
+	ctx := context.Background()
+	var imp, create, start, run, teardown time.Duration
+	for b.Loop() {
+		t := time.Now()
+		img, err := sb.Import(ctx, src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		imp += time.Since(t)
+		r, err := sb.Run(ctx, img, sandbox.WithNetwork(mode))
+		if err != nil {
+			b.Fatal(err)
+		}
+		create += r.Timings.Create.Std()
+		start += r.Timings.Start.Std()
+		run += r.Timings.Run.Std()
+		teardown += r.Timings.Teardown.Std()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(imp.Milliseconds())/n, "import-ms/op")
+	b.ReportMetric(float64(create.Milliseconds())/n, "create-ms/op")
+	b.ReportMetric(float64(start.Milliseconds())/n, "start-ms/op")
+	b.ReportMetric(float64(run.Milliseconds())/n, "run-ms/op")
+	b.ReportMetric(float64(teardown.Milliseconds())/n, "teardown-ms/op")
 }
 
 // bareBundle writes an OCI bundle (config.json and rootfs) of the same
