@@ -2,6 +2,7 @@ package testservers
 
 import (
 	"context"
+	"crypto/tls"
 	"debug/buildinfo"
 	"fmt"
 	"io"
@@ -34,7 +35,10 @@ type MinIOServer struct {
 	Endpoint  string
 	AccessKey string
 	SecretKey string
-	p         *process
+	// CAFile, from MinIOTLS, is the PEM certificate the server presents
+	// (self-signed, for 127.0.0.1); empty for plain http.
+	CAFile string
+	p      *process
 }
 
 var minioBuild struct {
@@ -123,6 +127,18 @@ func copyFile(src, dst string) error {
 // free loopback port with a fresh data directory, and stops it when t ends.
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
+	return startMinIO(t, false)
+}
+
+// MinIOTLS is MinIO serving https only, with a fresh self-signed
+// certificate for 127.0.0.1 in CAFile.
+func MinIOTLS(t testing.TB) *MinIOServer {
+	t.Helper()
+	return startMinIO(t, true)
+}
+
+func startMinIO(t testing.TB, useTLS bool) *MinIOServer {
+	t.Helper()
 	path, err := EnsureMinIO(t.Context())
 	if err != nil {
 		t.Fatalf("testservers: %v", err)
@@ -134,6 +150,18 @@ func MinIO(t testing.TB) *MinIOServer {
 		AccessKey: "sandscan-test",
 		SecretKey: "sandscan-test-secret",
 	}
+	client := http.DefaultClient
+	scheme := "http"
+	if useTLS {
+		certs := filepath.Join(dir, "certs")
+		pool, err := selfSigned(certs)
+		if err != nil {
+			t.Fatalf("testservers: %v", err)
+		}
+		s.CAFile = filepath.Join(certs, "public.crt")
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		scheme = "https"
+	}
 	s.p = &process{
 		name: "minio",
 		args: []string{path, "server", "--quiet", "--address", s.Endpoint,
@@ -143,8 +171,8 @@ func MinIO(t testing.TB) *MinIOServer {
 			"MINIO_BROWSER=off", "MINIO_UPDATE=off", "HOME=" + dir},
 		log: filepath.Join(dir, "minio.log"),
 		ready: func(ctx context.Context) error {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Endpoint+"/minio/health/ready", nil)
-			resp, err := http.DefaultClient.Do(req)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+s.Endpoint+"/minio/health/ready", nil)
+			resp, err := client.Do(req)
 			if err != nil {
 				return err
 			}
