@@ -33,6 +33,10 @@ func connectsOf(x *Index) map[int32][]int {
 	return m
 }
 
+// connectStarted reports whether a connect reached the network: it
+// succeeded, or a non-blocking socket's connect was under way.
+func connectStarted(e *trace.Event) bool { return e.Errno == 0 || e.Errno == errEINPROGRESS }
+
 // socketShells finds shells wired to a network connection: the sinkhole
 // saw a shell session, or a process connected and then (itself, or a
 // child forked after the connect) ran an interactive shell, or a dup2 of

@@ -20,8 +20,11 @@ const (
 
 // Linux errno values the rules care about.
 const (
-	errENOENT  = 2
-	errENOTDIR = 20
+	errENOENT = 2
+	// errEINPROGRESS is a non-blocking connect under way: how Go, curl and
+	// most event loops connect, so it counts as reaching the network.
+	errEINPROGRESS = 115
+	errENOTDIR     = 20
 )
 
 // Image is a program a process ran: one exec, or the container's start.

@@ -510,7 +510,7 @@ func matchFallback(x *Index) []Hit {
 		for _, c := range conns {
 			e := &x.Events[c]
 			if e.Addr.Port == 53 {
-				if e.Errno != 0 || nx {
+				if !connectStarted(e) || nx {
 					failedDNS = c
 				}
 				continue

