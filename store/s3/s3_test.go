@@ -187,7 +187,11 @@ func TestWrongCredentials(t *testing.T) {
 
 func BenchmarkPutGet1MiB(b *testing.B) {
 	srv := testservers.MinIO(b)
-	storetest.BenchPutGet(b, open(b, config(srv)))
+	s, err := Open(b.Context(), config(srv), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchPutGet(b, s)
 }
 
 func testLog(t testing.TB) *slog.Logger {
