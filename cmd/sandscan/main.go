@@ -31,6 +31,7 @@ var commands = []command{
 	{"analyze", "detonate images and print their reports", runAnalyze},
 	{"report", "write the report of a saved Run (--format json, ...)", runReport},
 	{"version", "print versions", runVersion},
+	{"train", "train the model from a corpus of labelled runs and evaluate it (--eval-out)", runTrain},
 }
 
 func main() {

@@ -395,12 +395,12 @@ func reconVariants() []Variant {
 	f = newFamily(Recon, "recon-portscan", Busybox)
 	portsets := []string{"22 80 443 2375 2379 3306 5432 6379 8080 10250", "$(seq 1 200)", "21 22 23 25 53 80 110 143 443 445 3389", "2375 2376 6443 10250 10255 4194", "$(seq 8000 8100)"}
 	for i := 0; i < 7; i++ {
-		host := pick([]string{"127.0.0.1", "172.17.0.1", "10.0.0.1", "192.168.1.1", "169.254.169.254"}, i)
+		host := pick([]string{"127.0.0.1", "192.0.2.1", "198.51.100.1", "203.0.113.1", "192.0.2.254"}, i)
 		f.add("a TCP port scan of the host and its neighbours with nc", fmt.Sprintf(`for p in %s; do
   nc -z -w 1 %s $p 2>/dev/null && echo "open $p"
 done
 %s
-`, pick(portsets, i), host, pick([]string{"nslookup kubernetes.default.svc", "timeout 2 wget -q -O - http://169.254.169.254/latest/meta-data/", "ping -c 1 -W 1 10.0.0.1", "true"}, i)))
+`, pick(portsets, i), host, pick([]string{"nslookup kubernetes.default.svc.example", "timeout 2 wget -q -O - http://metadata.example/latest/meta-data/", "ping -c 1 -W 1 192.0.2.1", "true"}, i)))
 	}
 	out = append(out, f.out...)
 
@@ -411,7 +411,7 @@ done
 			"-procs -scan 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,25,53,80",
 			"-net -users",
 			"-procs -net",
-			"-users -scan 5432,27017,9200,11211,6443 -host 169.254.169.254",
+			"-users -scan 5432,27017,9200,11211,6443 -host 203.0.113.254",
 			"-procs -users -net -scan 8080,8443,9090,3000",
 			"-net -scan 2375,2376,10250,10255",
 		}, i)))
@@ -423,7 +423,7 @@ done
 		f.add("discovery with nmap, ss, ps, dig and lsblk", pick([]string{
 			"nmap -sT -Pn -p 1-1000 --max-retries 0 127.0.0.1 | tail -n 5\n",
 			"ss -tulpn; ps auxww; cat /etc/passwd | cut -d: -f1; ip route; cat /proc/self/status | grep Cap\n",
-			"dig +time=1 +tries=1 any kubernetes.default.svc.cluster.local; getent hosts metadata.google.internal; cat /etc/resolv.conf\n",
+			"dig +time=1 +tries=1 any kubernetes.default.svc.example; getent hosts metadata.example; cat /etc/resolv.conf\n",
 			"for i in $(seq 1 254); do (timeout 0.2 bash -c \"echo > /dev/tcp/127.0.0.$i/22\" 2>/dev/null && echo up $i) & done; wait\n",
 			"python3 -c \"import socket; print([p for p in range(1, 1025) if socket.socket().connect_ex(('127.0.0.1', p)) == 0])\"\n",
 			"lsblk 2>/dev/null; fdisk -l 2>&1 | head; cat /proc/mounts; uname -a; cat /etc/os-release; id; sudo -l 2>&1\n",

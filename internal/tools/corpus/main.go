@@ -2,6 +2,7 @@
 // and stores their runs with a labels manifest:
 //
 //	go run ./internal/tools/corpus -out models/corpus [-only NAME,...] [-force]
+//	go run ./internal/tools/corpus -out models/corpus -index   # manifest of the runs stored
 //
 // It sets the runtime up first (as `sandscan setup` does), needs root, and
 // resumes: runs already stored are kept. See internal/corpus.
@@ -26,7 +27,7 @@ import (
 func main() {
 	var cfg corpus.Config
 	var only string
-	var list bool
+	var list, index bool
 	state := os.Getenv(setup.EnvStateDir)
 	if state == "" {
 		state = setup.DefaultStateDir
@@ -37,12 +38,20 @@ func main() {
 	flag.StringVar(&only, "only", "", "comma-separated variant names, groups or labels to (re)run")
 	flag.BoolVar(&cfg.Force, "force", false, "re-run variants whose run is stored")
 	flag.BoolVar(&list, "list", false, "list the variants and exit")
+	flag.BoolVar(&index, "index", false, "only write the manifest of the runs already stored")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg.Log = log
 	if list {
 		for _, v := range corpus.Variants() {
 			os.Stdout.WriteString(v.Label + "\t" + v.Group + "\t" + v.Name + "\t" + string(v.Base) + "\n")
+		}
+		return
+	}
+	if index {
+		if err := corpus.WriteIndex(cfg.Out); err != nil {
+			log.Error("corpus", "err", err)
+			os.Exit(1)
 		}
 		return
 	}
