@@ -235,7 +235,8 @@ func deletedAfterExec(x *Index) []deleted {
 			}
 		}
 	}
-	if len(x.Run.Files) == 0 {
+	// Without a diff, absence from it proves nothing.
+	if !x.Run.Diffed && len(x.Run.Files) == 0 {
 		return out
 	}
 	unlinks := append(append([]int(nil), x.Syscall("unlink")...), x.Syscall("unlinkat")...)

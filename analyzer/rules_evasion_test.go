@@ -81,6 +81,10 @@ func TestEvasionRules(t *testing.T) {
 			run: sh("x").spawn(1, 10, "/bin/rm", "rm", "-rf", "/", "--no-preserve-root").done()},
 		{name: "dropper deletes its payload", rule: "evasion.file-deletion", want: true,
 			run: newRun("/dropper").open(1, "/tmp/p", wr).spawn(1, 10, "/tmp/p", "/tmp/p").syscall(1, "unlinkat", 0, 0xffffff9c, 0x1000, 0).file("/tmp/other", trace.FileCreated, 0644).done()},
+		{name: "dropper deletes its payload, nothing else changed", rule: "evasion.file-deletion", want: true,
+			run: newRun("/dropper").open(1, "/tmp/p", wr).spawn(1, 10, "/tmp/p", "/tmp/p").syscall(1, "unlinkat", 0, 0xffffff9c, 0x1000, 0).add2(func(b *rb) { b.run.Diffed = true }).done()},
+		{name: "no diff taken: an unlink proves nothing", rule: "evasion.file-deletion", want: false,
+			run: newRun("/dropper").open(1, "/tmp/p", wr).spawn(1, 10, "/tmp/p", "/tmp/p").syscall(1, "unlinkat", 0, 0xffffff9c, 0x1000, 0).done()},
 		{name: "benign: temp file removed", rule: "evasion.file-deletion", want: false,
 			run: sh("x").spawn(1, 10, "/bin/rm", "rm", "-f", "/tmp/build.lock").done()},
 

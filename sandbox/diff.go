@@ -40,6 +40,7 @@ func (r *runner) diff(ctx context.Context, run *trace.Run) {
 		}
 	}
 	run.Artifacts = res.Artifacts
+	run.Diffed = true
 	run.Errors = append(run.Errors, res.Errors...)
 }
 

@@ -41,6 +41,9 @@ type Run struct {
 
 	// Files is the filesystem diff against the image, sorted by path.
 	Files []FileChange `json:"files"`
+	// Diffed says the diff was taken: an empty Files then means the run
+	// changed nothing, not that nobody looked.
+	Diffed bool `json:"fs_diffed"`
 	// Artifacts are copies of files the run created or changed (capped).
 	Artifacts []Artifact `json:"artifacts,omitempty"`
 
