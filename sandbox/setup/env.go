@@ -46,7 +46,11 @@ var ErrNotSetUp = errors.New("sandscan runtime is not set up (run `sandscan setu
 // DefaultPackages are the Debian packages the project needs; Config.Packages
 // replaces the list.
 func DefaultPackages() []string {
-	return []string{"runc", "busybox-static"}
+	// runc and busybox-static for the runtime and the sample images;
+	// docker-registry, nats-server and skopeo are the real servers and
+	// clients the service and its tests work against; iproute2 for the
+	// sinkhole's tests.
+	return []string{"runc", "busybox-static", "docker-registry", "nats-server", "skopeo", "iproute2"}
 }
 
 // Config says where things go. Empty fields take their defaults: a field
