@@ -83,7 +83,7 @@ func ensureMinIO(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, minioBuildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "install", minioModule+"@"+MinIOVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+bin, "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOBIN="+bin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go install minio: %w\n%s", err, tail(out))
 	}

@@ -23,6 +23,7 @@ func (q *Queue) Dequeue(ctx context.Context) (queue.Lease, error) {
 	defer stop()
 	unhook := context.AfterFunc(q.ctx, stop) // Close ends the wait
 	defer unhook()
+	failures := 0
 	for {
 		if err := q.open(); err != nil {
 			return nil, err
@@ -39,8 +40,12 @@ func (q *Queue) Dequeue(ctx context.Context) (queue.Lease, error) {
 				return nil, ctx.Err()
 			}
 			if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-				// Server away (restart, network): wait and pull again.
-				q.log.WarnContext(ctx, "pull failed", "error", err)
+				// Server away (restart, network): wait and pull again,
+				// logging the first failure and then every twentieth.
+				if failures%20 == 0 {
+					q.log.WarnContext(ctx, "pull failed", "error", err, "failures", failures+1)
+				}
+				failures++
 				select {
 				case <-ctx.Done():
 				case <-time.After(500 * time.Millisecond):
@@ -48,6 +53,7 @@ func (q *Queue) Dequeue(ctx context.Context) (queue.Lease, error) {
 			}
 			continue
 		}
+		failures = 0
 		l, err := q.take(ctx, msg)
 		if err != nil {
 			if q.open() != nil {
