@@ -37,8 +37,8 @@ type Config struct {
 	// Limits bound every run; each test's own Timeout replaces
 	// Limits.Timeout. Zero fields take the sandbox's defaults.
 	Limits sandbox.Limits
-	// Network names the runs' network mode in the results; RunOptions go
-	// to every run (the option that selects the network among them).
+	// Network is the runs' network mode (sandbox.NetworkSinkhole, ...);
+	// empty leaves the sandbox's default. RunOptions go to every run.
 	Network    string
 	RunOptions []sandbox.RunOption
 	// KeepAlive is how long a container lives after its test returns.
@@ -173,7 +173,11 @@ func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, c
 
 	limits := cfg.Limits
 	limits.Timeout = t.Timeout
-	opts := append([]sandbox.RunOption{sandbox.WithLimits(limits)}, cfg.RunOptions...)
+	opts := []sandbox.RunOption{sandbox.WithLimits(limits)}
+	if cfg.Network != "" {
+		opts = append(opts, sandbox.WithNetwork(cfg.Network))
+	}
+	opts = append(opts, cfg.RunOptions...)
 	run, err := sb.Run(ctx, img, opts...)
 	if err != nil {
 		r.fail(err)
@@ -215,6 +219,8 @@ func removeImage(ctx context.Context, sb *sandbox.Sandbox, img *sandbox.Image, l
 // running anything: for tuning the analyzer.
 func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 	res := newResults(c, cfg, true)
+	// The network is what the saved runs had, whatever cfg says now.
+	res.Network = ""
 	for _, t := range Select(c, cfg) {
 		if err := ctx.Err(); err != nil {
 			res.finish()
@@ -229,8 +235,11 @@ func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 			r.fail(err)
 		default:
 			score(&r, t, run, cfg.analyzer())
-			if res.Network == "" {
+			switch res.Network {
+			case "", run.Sandbox.Network:
 				res.Network = run.Sandbox.Network
+			default:
+				res.Network = "mixed"
 			}
 		}
 		res.Tests = append(res.Tests, r)

@@ -88,7 +88,7 @@ func TestDetonateEndToEnd(t *testing.T) {
 		Images:           NewImages(t.TempDir(), "/bin/busybox", nil),
 		AtomicsOnBusybox: true,
 		KeepAlive:        DefaultKeepAlive,
-		Network:          sandbox.NetworkNone,
+		Network:          sandbox.NetworkSinkhole,
 		Progress:         &progress,
 	}
 	res, err := Detonate(ctx, sb, c, cfg)
@@ -121,6 +121,9 @@ func TestDetonateEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if run.Sandbox.Network != sandbox.NetworkSinkhole {
+		t.Errorf("run network %q: the mode did not reach the sandbox", run.Sandbox.Network)
+	}
 	if !strings.Contains(string(run.Stdout.Data), Marker) {
 		t.Errorf("stdout %q lacks the marker", run.Stdout.Data)
 	}
@@ -152,7 +155,7 @@ func TestDetonateEndToEnd(t *testing.T) {
 			t.Errorf("rescore %s: %+v, detonation gave %+v", r.ID, r, o)
 		}
 	}
-	if !again.Rescored || again.Network != sandbox.NetworkNone {
+	if !again.Rescored || again.Network != sandbox.NetworkSinkhole {
 		t.Errorf("rescored %v network %q", again.Rescored, again.Network)
 	}
 

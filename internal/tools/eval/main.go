@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"syscall"
 	"time"
 
@@ -49,7 +50,7 @@ func main() {
 	flag.StringVar(&f.jsonOut, "json", "eval/results.json", "write the results as JSON to `file` (\"\" for none)")
 	flag.StringVar(&f.mdOut, "md", "eval/RESULTS.md", "write the tables as Markdown to `file` (\"\" for none)")
 	flag.BoolVar(&f.rescore, "rescore", false, "re-analyze the saved runs only; detonate nothing")
-	flag.StringVar(&f.network, "network", sandbox.NetworkNone, "network mode of the sandbox")
+	flag.StringVar(&f.network, "network", sandbox.NetworkSinkhole, fmt.Sprintf("network mode of the sandbox %v", sandbox.NetworkModes))
 	flag.StringVar(&f.only, "only", "", "run only the tests whose id, key or technique matches `regexp`")
 	flag.BoolVar(&f.busybox, "busybox", false, "run the busybox-compatible atomics on a busybox rootfs (and skip the rest)")
 	flag.DurationVar(&f.keepAlive, "keep-alive", eval.DefaultKeepAlive, "how long a container lives after its test returns")
@@ -95,8 +96,8 @@ func run(ctx context.Context, f flags, log *slog.Logger) error {
 			return fmt.Errorf("-only: %w", err)
 		}
 	}
-	if cfg.RunOptions, err = networkOptions(f.network); err != nil {
-		return err
+	if !slices.Contains(sandbox.NetworkModes, f.network) {
+		return fmt.Errorf("-network: unknown mode %q (have %v)", f.network, sandbox.NetworkModes)
 	}
 	if f.list {
 		for _, t := range eval.Select(corpus, cfg) {
@@ -133,17 +134,6 @@ func detonate(ctx context.Context, corpus *eval.Corpus, cfg eval.Config, state s
 	defer sb.Close()
 	log.Info("evaluating", "corpus", corpus.Dir, "tests", len(eval.Select(corpus, cfg)), "runs", cfg.RunsDir)
 	return eval.Detonate(ctx, sb, corpus, cfg)
-}
-
-// networkOptions turns the -network flag into run options. The sandbox
-// knows "none" only so far; other modes fail here rather than silently
-// running without the network they name.
-func networkOptions(mode string) ([]sandbox.RunOption, error) {
-	switch mode {
-	case sandbox.NetworkNone:
-		return nil, nil
-	}
-	return nil, fmt.Errorf("-network: the sandbox has no network mode %q", mode)
 }
 
 func write(res *eval.Results, f flags) error {
