@@ -18,7 +18,7 @@ import (
 )
 
 // fakeRootfs stands in for a debootstrap tree.
-func fakeRootfs(t *testing.T) string {
+func fakeRootfs(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range []string{"bin", "etc", "root"} {
