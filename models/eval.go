@@ -52,15 +52,103 @@ type Evaluation struct {
 // Evaluate predicts every test sample and scores the predictions. The
 // per-class figures come from golearn's evaluation package.
 func Evaluate(m *Model, test []Sample) (*Evaluation, error) {
-	classes := m.Classes()
+	rs := make([]result, 0, len(test))
 	for _, s := range test {
-		if !slices.Contains(classes, s.Label) {
-			classes = append(classes, s.Label)
+		p, err := m.Predict(s.Vector)
+		if err != nil {
+			return nil, fmt.Errorf("models: evaluate %s: %w", s.Name, err)
+		}
+		rs = append(rs, result{s, p})
+	}
+	return score(m.Name(), m.Classes(), rs), nil
+}
+
+// CrossValidate is k-fold cross-validation by variant family: each fold
+// holds out about 1/k of every class's families, a model is trained on
+// the rest, and the predictions of all folds are scored together.
+func CrossValidate(samples []Sample, names []string, k int, seed int64, opts ...Option) (*Evaluation, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("models: %d folds", k)
+	}
+	fold := GroupFolds(samples, k, seed)
+	var rs []result
+	var classes []string
+	for f := 0; f < k; f++ {
+		var train, test []Sample
+		for i, s := range samples {
+			if fold[i] == f {
+				test = append(test, s)
+			} else {
+				train = append(train, s)
+			}
+		}
+		if len(test) == 0 {
+			continue
+		}
+		m, err := Train(train, names, seed+int64(f), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("models: fold %d: %w", f, err)
+		}
+		for _, c := range m.Classes() {
+			if !slices.Contains(classes, c) {
+				classes = append(classes, c)
+			}
+		}
+		for _, s := range test {
+			p, err := m.Predict(s.Vector)
+			if err != nil {
+				return nil, err
+			}
+			rs = append(rs, result{s, p})
+		}
+	}
+	return score(fmt.Sprintf("%d-fold cross-validation by family", k), classes, rs), nil
+}
+
+// GroupFolds assigns each sample a fold in [0, k): every class's families
+// are shuffled (seeded by the class name) and dealt round-robin, so a
+// family is never split and every fold has some of most classes.
+func GroupFolds(samples []Sample, k int, seed int64) []int {
+	groups := map[string][]string{}
+	seen := map[[2]string]bool{}
+	for _, s := range samples {
+		key := [2]string{s.Label, s.Group}
+		if !seen[key] {
+			seen[key] = true
+			groups[s.Label] = append(groups[s.Label], s.Group)
+		}
+	}
+	foldOf := map[[2]string]int{}
+	for l, gs := range groups {
+		slices.Sort(gs)
+		shuffle(newRNG(mix(uint64(seed), labelHash(l)^0xf01d)), gs)
+		off := int(labelHash(l) % uint64(k)) // classes with few families land in different folds
+		for i, g := range gs {
+			foldOf[[2]string{l, g}] = (i + off) % k
+		}
+	}
+	out := make([]int, len(samples))
+	for i, s := range samples {
+		out[i] = foldOf[[2]string{s.Label, s.Group}]
+	}
+	return out
+}
+
+type result struct {
+	s Sample
+	p Prediction
+}
+
+func score(model string, modelClasses []string, rs []result) *Evaluation {
+	classes := slices.Clone(modelClasses)
+	for _, r := range rs {
+		if !slices.Contains(classes, r.s.Label) {
+			classes = append(classes, r.s.Label)
 		}
 	}
 	slices.Sort(classes)
 	idx := func(c string) int { i, _ := slices.BinarySearch(classes, c); return i }
-	e := &Evaluation{Model: m.Name(), Samples: len(test), Classes: classes,
+	e := &Evaluation{Model: model, Samples: len(rs), Classes: classes,
 		Confusion: make([][]int, len(classes))}
 	for i := range e.Confusion {
 		e.Confusion[i] = make([]int, len(classes))
@@ -71,11 +159,8 @@ func Evaluate(m *Model, test []Sample) (*Evaluation, error) {
 	}
 	var detected, falsePos int
 	var anomB, anomM float64
-	for _, s := range test {
-		p, err := m.Predict(s.Vector)
-		if err != nil {
-			return nil, fmt.Errorf("models: evaluate %s: %w", s.Name, err)
-		}
+	for _, r := range rs {
+		s, p := r.s, r.p
 		e.Confusion[idx(s.Label)][idx(p.Label)]++
 		cm[s.Label][p.Label]++
 		if p.Label != s.Label {
@@ -119,19 +204,20 @@ func Evaluate(m *Model, test []Sample) (*Evaluation, error) {
 		}
 		e.PerClass = append(e.PerClass, sc)
 	}
-	e.Accuracy = ratio(correct, len(test))
+	e.Accuracy = ratio(correct, len(rs))
 	if f1n > 0 {
 		e.MacroF1 = f1sum / float64(f1n)
 	}
 	e.DetectionRate = ratio(detected, e.Malicious)
 	e.FalsePositiveRate = ratio(falsePos, e.Benign)
+	e.AnomalyBenign, e.AnomalyMalicious = math.NaN(), math.NaN()
 	if e.Benign > 0 {
 		e.AnomalyBenign = anomB / float64(e.Benign)
 	}
 	if e.Malicious > 0 {
 		e.AnomalyMalicious = anomM / float64(e.Malicious)
 	}
-	return e, nil
+	return e
 }
 
 func ratio(a, b int) float64 {

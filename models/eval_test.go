@@ -60,3 +60,32 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossValidate(t *testing.T) {
+	data := synth(40)
+	e, err := CrossValidate(data, synthNames, 4, 1, WithTrees(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Samples != len(data) {
+		t.Errorf("cross-validation scored %d runs, want every one of %d", e.Samples, len(data))
+	}
+	// The synthetic classes separate cleanly, even across families.
+	if e.Accuracy < 0.9 {
+		t.Errorf("accuracy %.3f on separable data, want >= 0.9", e.Accuracy)
+	}
+	folds := GroupFolds(data, 4, 1)
+	foldOf := map[string]int{}
+	used := map[int]bool{}
+	for i, s := range data {
+		key := s.Label + "/" + s.Group
+		if f, ok := foldOf[key]; ok && f != folds[i] {
+			t.Fatalf("family %s split across folds %d and %d", key, f, folds[i])
+		}
+		foldOf[key] = folds[i]
+		used[folds[i]] = true
+	}
+	if len(used) != 4 {
+		t.Errorf("only folds %v used", used)
+	}
+}
