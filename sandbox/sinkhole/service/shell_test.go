@@ -118,6 +118,7 @@ func TestLooksLikePrompt(t *testing.T) {
 		{"\x1b[01;32muser@box\x1b[00m:\x1b[01;34m~\x1b[00m$ ", true},
 		{"motd\nlast login\nbox% ", true},
 		{"bash: no job control in this shell\n", true},
+		{"/bin/sh: can't access tty; job control turned off\n", true},
 		{"$", false},
 		{"HTTP/1.1 200 OK\r\n", false},
 		{"price: 5 $ \x00", false},

@@ -109,14 +109,19 @@ func lineProtocol(cmd string, port uint16) string {
 
 // looksLikePrompt reports whether b ends in what an interactive shell
 // prints while it waits for a command ("$ ", "# ", "sh-5.2$ ", ">>> "),
-// or holds what bash -i says when its stdin is a socket.
+// or holds what an interactive shell says when its stdin is a socket.
 func looksLikePrompt(b []byte) bool {
 	if !isText(b) {
 		return false
 	}
 	s := string(b)
-	if strings.Contains(s, "no job control in this shell") || strings.Contains(s, "cannot set terminal process group") {
-		return true
+	// What shells say when -i finds a socket instead of a tty: bash, then
+	// busybox ash and dash. It may come before the prompt, in its own write.
+	for _, m := range [...]string{"no job control in this shell", "cannot set terminal process group",
+		"job control turned off", "can't access tty"} {
+		if strings.Contains(s, m) {
+			return true
+		}
 	}
 	last := s[strings.LastIndexByte(s, '\n')+1:]
 	if len(last) < 2 || len(last) > 256 {
