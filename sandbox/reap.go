@@ -89,8 +89,36 @@ func (s *Sandbox) remove(ctx context.Context, c containerd.Container) error {
 		return err
 	}
 	os.Remove(filepath.Join(s.rt.FlagsDir, c.ID()))
+	if err := removeFIFOs(s.rt.FIFODir, c.ID()); err != nil {
+		return err
+	}
 	if err := sinkhole.Reap("", c.ID()); err != nil {
 		return err
 	}
 	return os.RemoveAll(filepath.Join(s.rt.WorkDir, c.ID()))
+}
+
+// removeFIFOs removes the stdio FIFOs of container id. containerd's cio
+// puts each container's FIFOs, named "<id>-stdout" and so on, in a
+// directory of a random name, which the process that made them removes;
+// a killed process leaves them.
+func removeFIFOs(dir, id string) error {
+	subs, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, sub := range subs {
+		if !sub.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, sub.Name())
+		fifos, _ := filepath.Glob(filepath.Join(p, id+"-*"))
+		if len(fifos) == 0 {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

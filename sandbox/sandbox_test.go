@@ -169,12 +169,13 @@ func assertNoLeftovers(t testing.TB, sb *sandbox.Sandbox, id string) {
 		t.Errorf("snapshot %s left behind", id)
 	}
 	for _, dir := range []string{rt.FIFODir, rt.FlagsDir, rt.WorkDir} {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if strings.Contains(e.Name(), id) {
-				t.Errorf("%s left in %s", e.Name(), dir)
+		// FIFOs sit one level down, in directories of random names.
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), id) {
+				t.Errorf("%s left behind", p)
 			}
-		}
+			return nil
+		})
 	}
 	if ns, _ := filepath.Glob("/var/run/netns/*" + id + "*"); len(ns) > 0 {
 		t.Errorf("network namespaces left behind: %v", ns)
