@@ -36,7 +36,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	fs.Int64Var(&f.memoryMB, "memory", sandbox.DefaultLimits.MemoryBytes>>20, "memory limit in MiB")
 	fs.Int64Var(&f.pids, "pids", sandbox.DefaultLimits.Pids, "process limit")
 	fs.Float64Var(&f.cpus, "cpus", sandbox.DefaultLimits.CPUs, "CPU limit")
-	fs.StringVar(&f.network, "network", sandbox.NetworkSinkhole, "network mode: sinkhole or none")
+	fs.StringVar(&f.network, "network", envOr("SANDSCAN_NETWORK", sandbox.NetworkSinkhole), "network mode: sinkhole or none (env SANDSCAN_NETWORK)")
 	refs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return withCode(ExitUsage, err)

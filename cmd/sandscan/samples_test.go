@@ -50,7 +50,14 @@ func TestSampleVerdicts(t *testing.T) {
 					Findings []string `json:"findings"`
 				} `json:"techniques"`
 				Findings []struct {
-					ID string `json:"id"`
+					ID          string   `json:"id"`
+					Techniques  []string `json:"techniques"`
+					Connections []struct {
+						Host    string `json:"host"`
+						Stratum *struct {
+							Wallet string `json:"wallet"`
+						} `json:"stratum"`
+					} `json:"connections"`
 				} `json:"findings"`
 			}
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
@@ -82,6 +89,21 @@ func TestSampleVerdicts(t *testing.T) {
 			}
 			if len(tt.anyOf) > 0 && !slices.ContainsFunc(got, func(id string) bool { return slices.Contains(tt.anyOf, id) }) {
 				t.Errorf("none of %v reported; got %s", tt.anyOf, strings.Join(got, ","))
+			}
+			if tt.image == "miner" {
+				// The acceptance line of the sinkhole: T1496 with the
+				// pool's host name and the wallet in its evidence.
+				found := false
+				for _, f := range rep.Findings {
+					for _, c := range f.Connections {
+						if slices.Contains(f.Techniques, "T1496") && strings.HasSuffix(c.Host, ".example") && c.Stratum != nil && c.Stratum.Wallet != "" {
+							found = true
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no T1496 finding carries the pool host and wallet: %.2000s", stdout)
+				}
 			}
 			wantCode := map[string]int{"clean": ExitClean, "suspicious": ExitSuspicious, "malicious": ExitMalicious}[rep.Verdict]
 			if code != wantCode {
