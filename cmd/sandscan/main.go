@@ -31,6 +31,8 @@ var commands = []command{
 	{"analyze", "detonate images and print their reports", runAnalyze},
 	{"report", "write the report of a saved Run (--format json, ...)", runReport},
 	{"version", "print versions", runVersion},
+	{"worker", "run workers on the queue until SIGINT/SIGTERM (--queue, --store, --workers)", runWorker},
+	{"rescan", "queue every stored image again, or the filtered ones (--reclassify, --filter, --wait)", runRescan},
 	{"train", "train the model from a corpus of labelled runs and evaluate it (--eval-out)", runTrain},
 }
 
