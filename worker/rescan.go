@@ -46,6 +46,9 @@ type RescanFilter struct {
 	Verdict string `json:"verdict,omitempty"`
 	// Digests limits the rescan to these images.
 	Digests []string `json:"digests,omitempty"`
+	// Before picks images whose latest verdict is older than this time
+	// (or that have none).
+	Before time.Time `json:"before,omitzero"`
 }
 
 // Validate checks the filter's values.
@@ -67,7 +70,7 @@ func (f RescanFilter) Validate() error {
 }
 
 // ParseFilter reads the CLI's --filter values: repository=PREFIX,
-// verdict=VERDICT, digest=sha256:... (repeatable).
+// verdict=VERDICT, digest=sha256:... (repeatable), before=RFC3339.
 func ParseFilter(args []string) (RescanFilter, error) {
 	var f RescanFilter
 	for _, a := range args {
@@ -82,6 +85,12 @@ func ParseFilter(args []string) (RescanFilter, error) {
 			f.Verdict = v
 		case "digest":
 			f.Digests = append(f.Digests, v)
+		case "before":
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, fmt.Errorf("%w: filter before=%q: want an RFC 3339 time", ErrRescan, v)
+			}
+			f.Before = t
 		default:
 			return f, fmt.Errorf("%w: filter key %q (want repository, verdict or digest)", ErrRescan, k)
 		}
@@ -253,15 +262,18 @@ func rescanDigests(ctx context.Context, st store.Store, mode queue.Mode, only []
 // leaves it out.
 func rescanJob(ctx context.Context, st store.Store, opts RescanOptions, digest string) (queue.Job, bool, error) {
 	f := opts.Filter
-	if f.Verdict != "" {
+	if f.Verdict != "" || !f.Before.IsZero() {
 		v, err := store.LatestVerdict(ctx, st, digest)
-		if errors.Is(err, store.ErrNotFound) {
-			return queue.Job{}, false, nil
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if f.Verdict != "" {
+				return queue.Job{}, false, nil
+			}
+		case err != nil:
 			return queue.Job{}, false, err
-		}
-		if v.Verdict != f.Verdict {
+		case f.Verdict != "" && v.Verdict != f.Verdict:
+			return queue.Job{}, false, nil
+		case !f.Before.IsZero() && !v.Time.Before(f.Before):
 			return queue.Job{}, false, nil
 		}
 	}
