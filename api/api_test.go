@@ -251,7 +251,7 @@ func TestBadSubmissions(t *testing.T) {
 		{"bad reference", "application/json", strings.NewReader(`{"image":"UPPER CASE!!"}`), "", 400},
 		{"bad network", "application/json", strings.NewReader(`{"image":"a/b@sha256:` + strings.Repeat("a", 64) + `","network":"host"}`), "", 400},
 		{"bad timeout", "application/json", strings.NewReader(`{"image":"a/b@sha256:` + strings.Repeat("a", 64) + `","timeout":"forever"}`), "", 400},
-		{"timeout too long", "application/json", strings.NewReader(`{"image":"a/b@sha256:` + strings.Repeat("a", 64) + `","timeout":"3h"}`), "", 400},
+		{"timeout too long", "application/json", strings.NewReader(`{"image":"a/b@sha256:` + strings.Repeat("a", 64) + `","timeout":"11m"}`), "", 400},
 		{"two JSON values", "application/json", strings.NewReader(`{"image":"a/b:1"}{}`), "", 400},
 		{"JSON over the limit", "application/json", strings.NewReader(`{"image":"` + strings.Repeat("a", 5<<10) + `"}`), "", 413},
 		{"form body", "application/x-www-form-urlencoded", strings.NewReader("image=a"), "", 415},

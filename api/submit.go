@@ -23,7 +23,7 @@ import (
 
 // Bounds on what a submitter may ask of the sandbox.
 const (
-	MaxTimeout = time.Hour
+	MaxTimeout = 10 * time.Minute // the workers' cap (worker.DefaultMaxTimeout)
 	// maxField bounds a multipart form's text field.
 	maxField = 4 << 10
 )

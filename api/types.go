@@ -128,27 +128,38 @@ type RescanRequest struct {
 	Filter RescanFilter `json:"filter,omitzero"`
 }
 
-// RescanFilter picks the stored images a rescan covers; empty fields
-// match everything.
+// RescanFilter picks the stored images a rescan covers; every field set
+// must match, and the empty filter takes every stored image.
 type RescanFilter struct {
-	Verdict    string   `json:"verdict,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Repository is a prefix of the image's repository (registry/name).
 	Repository string   `json:"repository,omitempty"`
 	Digests    []string `json:"digests,omitempty"`
-	// Before picks images whose latest verdict is older than this time.
+	// Before picks images whose latest verdict is older than this time
+	// (or that have none).
 	Before time.Time `json:"before,omitzero"`
 }
 
-// Rescan is a batch rescan's progress.
+// Rescan is a batch rescan and its progress: its jobs counted by state.
 type Rescan struct {
-	ID      string    `json:"id"`
-	Mode    string    `json:"mode"`
-	State   string    `json:"state"` // running, done, failed
-	Total   int       `json:"total"`
-	Queued  int       `json:"queued"`
-	Done    int       `json:"done"`
-	Failed  int       `json:"failed"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated,omitzero"`
-	Error   string    `json:"error,omitempty"`
-	Links   Links     `json:"links"`
+	ID      string       `json:"id"`
+	Mode    string       `json:"mode"`  // redetonate or reclassify
+	State   string       `json:"state"` // running until no job is queued or running, then done
+	Filter  RescanFilter `json:"filter"`
+	Created time.Time    `json:"created"`
+	Total   int          `json:"total"`
+	Queued  int          `json:"queued"`
+	Running int          `json:"running"`
+	Done    int          `json:"done"`
+	Failed  int          `json:"failed"`
+	Dead    int          `json:"dead"`
+	// Unknown are jobs the queue no longer knows.
+	Unknown int `json:"unknown"`
+	// Skipped counts stored images that could not be queued, with the
+	// first errors in Errors.
+	Skipped int      `json:"skipped"`
+	Errors  []string `json:"errors,omitempty"`
+	// Analyses are the ids of the rescan's analyses.
+	Analyses []string `json:"analyses"`
+	Links    Links    `json:"links"`
 }
