@@ -33,6 +33,9 @@ var commands = []command{
 	{"version", "print versions", runVersion},
 	{"worker", "run workers on the queue until SIGINT/SIGTERM (--queue, --store, --workers)", runWorker},
 	{"rescan", "queue every stored image again, or the filtered ones (--reclassify, --filter, --wait)", runRescan},
+	{"serve", "run the HTTP API and workers (--listen, --workers N, --no-workers)", runServe},
+	{"submit", "submit an image reference or archive to the server (--wait for its verdict)", runSubmit},
+	{"status", "show an analysis's status on the server", runStatus},
 	{"train", "train the model from a corpus of labelled runs and evaluate it (--eval-out)", runTrain},
 }
 
