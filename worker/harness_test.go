@@ -32,7 +32,7 @@ var testQueueConfig = queue.Config{AckWait: 4 * time.Second, MaxDeliver: 3, Back
 const testHeartbeat = time.Second
 
 // openLocal opens an embedded queue and an fs store in a fresh dir.
-func openLocal(t *testing.T) (queue.Queue, store.Store, worker.BackendConfig) {
+func openLocal(t testing.TB) (queue.Queue, store.Store, worker.BackendConfig) {
 	t.Helper()
 	cfg := worker.BackendConfig{StateDir: t.TempDir(), QueueConfig: testQueueConfig}
 	q, st, closeFn, err := worker.OpenBackends(t.Context(), cfg)
@@ -124,7 +124,7 @@ func enqueue(t testing.TB, q queue.Queue, job queue.Job) queue.Job {
 
 // startWorkers runs worker.Run in the background; stop ends it and
 // checks it returned cleanly.
-func startWorkers(t *testing.T, cfg worker.Config) (stop func()) {
+func startWorkers(t testing.TB, cfg worker.Config) (stop func()) {
 	t.Helper()
 	if cfg.Sandbox == nil {
 		_, cfg.Sandbox = testSandbox(t)
