@@ -53,9 +53,9 @@ type Config struct {
 
 // HookConfig holds the webhooks' secrets.
 type HookConfig struct {
-	// Distribution and Harbor are the Authorization header values those
-	// registries are configured to send (bare or after "Bearer "). Empty:
-	// the registry sends "Bearer <one of the API tokens>".
+	// Distribution and Harbor are the secrets (HookSecret) of the
+	// Authorization headers those registries are configured to send, bare
+	// or after "Bearer ". Empty: the registry sends "Bearer <API token>".
 	Distribution Tokens
 	Harbor       Tokens
 	// DockerHub is the secret path segment of /v1/hooks/dockerhub/{secret};

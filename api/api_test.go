@@ -584,3 +584,33 @@ func TestRescanWithoutRescanner(t *testing.T) {
 
 var _ = strconv.Itoa
 var _ = json.Marshal
+
+func TestHookSecret(t *testing.T) {
+	tests := []struct {
+		configured string
+		header     string
+		want       bool
+	}{
+		{"Bearer hook-secret-0123456789", "Bearer hook-secret-0123456789", true},
+		{"Bearer hook-secret-0123456789", "hook-secret-0123456789", true},
+		{"hook-secret-0123456789", "Bearer hook-secret-0123456789", true},
+		{"hook-secret-0123456789", "bearer hook-secret-0123456789", true},
+		{"hook-secret-0123456789", "Basic hook-secret-0123456789", false},
+		{"hook-secret-0123456789", "Bearer hook-secret-012345678", false},
+		{"hook-secret-0123456789", "", false},
+	}
+	for _, tt := range tests {
+		sec, err := HookSecret(tt.configured)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &Server{}
+		r, _ := http.NewRequest("POST", "/", nil)
+		if tt.header != "" {
+			r.Header.Set("Authorization", tt.header)
+		}
+		if got := e.checkHookHeader(r, sec) == nil; got != tt.want {
+			t.Errorf("secret %q, header %q: accepted %v, want %v", tt.configured, tt.header, got, tt.want)
+		}
+	}
+}

@@ -93,6 +93,17 @@ func (t Tokens) Match(secret string) bool {
 // String keeps secrets out of %v.
 func (t Tokens) String() string { return fmt.Sprintf("%d token(s)", len(t.sums)) }
 
+// HookSecret is a webhook's secret from the header value a registry is
+// configured to send: "Bearer X" and "X" name the same secret X, as the
+// registry may send either.
+func HookSecret(value string) (Tokens, error) {
+	value = strings.TrimSpace(value)
+	if scheme, rest, ok := strings.Cut(value, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		value = strings.TrimSpace(rest)
+	}
+	return NewTokens(value)
+}
+
 // bearer returns the token of an "Authorization: Bearer X" header.
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")

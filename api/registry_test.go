@@ -108,3 +108,12 @@ func pushArchive(t testing.TB, archive, ref string) string {
 	}
 	return d.String()
 }
+
+func startListener(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}

@@ -79,7 +79,7 @@ func (f *serveFlags) apiConfig(getenv func(string) string) (api.Config, error) {
 		{"--hook-harbor-auth", f.hookHarbor, &cfg.Hooks.Harbor},
 		{"--hook-dockerhub-secret", f.hookDockerHub, &cfg.Hooks.DockerHub},
 	} {
-		t, err := api.NewTokens(h.value)
+		t, err := api.HookSecret(h.value)
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", h.name, err)
 		}
