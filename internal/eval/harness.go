@@ -145,7 +145,8 @@ func Detonate(ctx context.Context, sb *sandbox.Sandbox, c *Corpus, cfg Config) (
 			return res, err
 		}
 		log.Info("detonating", "n", fmt.Sprintf("%d/%d", i+1, len(tests)), "id", t.ID, "name", t.Name, "timeout", t.Timeout)
-		r := detonateOne(ctx, sb, t, base, &cfg)
+		r, network := detonateOne(ctx, sb, t, base, &cfg)
+		res.sawNetwork(network)
 		res.Tests = append(res.Tests, r)
 		progress(cfg.Progress, r)
 	}
@@ -153,20 +154,21 @@ func Detonate(ctx context.Context, sb *sandbox.Sandbox, c *Corpus, cfg Config) (
 	return res, ctx.Err()
 }
 
-func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, cfg *Config) Result {
+// detonateOne runs one test; it returns the network mode the run had.
+func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, cfg *Config) (Result, string) {
 	r := newResult(t)
 	keep := cfg.KeepAlive
 	src, err := cfg.Images.TestImage(ctx, t, base, keep)
 	if err != nil {
 		r.fail(fmt.Errorf("build image: %w", err))
-		return r
+		return r, ""
 	}
 	start := time.Now()
 	img, err := sb.Import(ctx, src)
 	cfg.Images.Remove(t)
 	if err != nil {
 		r.fail(err)
-		return r
+		return r, ""
 	}
 	imported := time.Since(start)
 	defer removeImage(ctx, sb, img, cfg.log())
@@ -181,7 +183,7 @@ func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, c
 	run, err := sb.Run(ctx, img, opts...)
 	if err != nil {
 		r.fail(err)
-		return r
+		return r, ""
 	}
 	run.Timings.Import = trace.Duration(imported)
 	run.Timings.Total += trace.Duration(imported)
@@ -193,7 +195,7 @@ func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, c
 		}
 	}
 	score(&r, t, run, cfg.analyzer())
-	return r
+	return r, run.Sandbox.Network
 }
 
 func score(r *Result, t Test, run *trace.Run, az *analyzer.Analyzer) {
@@ -219,8 +221,6 @@ func removeImage(ctx context.Context, sb *sandbox.Sandbox, img *sandbox.Image, l
 // running anything: for tuning the analyzer.
 func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 	res := newResults(c, cfg, true)
-	// The network is what the saved runs had, whatever cfg says now.
-	res.Network = ""
 	for _, t := range Select(c, cfg) {
 		if err := ctx.Err(); err != nil {
 			res.finish()
@@ -235,12 +235,7 @@ func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 			r.fail(err)
 		default:
 			score(&r, t, run, cfg.analyzer())
-			switch res.Network {
-			case "", run.Sandbox.Network:
-				res.Network = run.Sandbox.Network
-			default:
-				res.Network = "mixed"
-			}
+			res.sawNetwork(run.Sandbox.Network)
 		}
 		res.Tests = append(res.Tests, r)
 		progress(cfg.Progress, r)
@@ -250,10 +245,24 @@ func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 }
 
 func newResults(c *Corpus, cfg Config, rescored bool) *Results {
-	res := &Results{Schema: ResultsSchema, Corpus: c.Dir, Started: time.Now().UTC(), Rescored: rescored, Network: cfg.Network}
+	res := &Results{Schema: ResultsSchema, Corpus: c.Dir, Started: time.Now().UTC(), Rescored: rescored}
 	res.Analyzer.Version, res.Analyzer.Rules = analyzer.Version, analyzer.RulesVersion
 	res.Tests = []Result{}
 	return res
+}
+
+// sawNetwork records the network mode of one run: the results name what
+// the runs had, not what was asked for.
+func (res *Results) sawNetwork(mode string) {
+	switch res.Network {
+	case mode:
+	case "":
+		res.Network = mode
+	default:
+		if mode != "" {
+			res.Network = "mixed"
+		}
+	}
 }
 
 func (res *Results) finish() {

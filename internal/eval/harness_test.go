@@ -195,3 +195,25 @@ func TestRescoreWithoutRuns(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+func TestSawNetwork(t *testing.T) {
+	tests := []struct {
+		modes []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"sinkhole", "sinkhole"}, "sinkhole"},
+		{[]string{"", "none"}, "none"},
+		{[]string{"none", "", "none"}, "none"},
+		{[]string{"none", "sinkhole", "none"}, "mixed"},
+	}
+	for _, tt := range tests {
+		var res Results
+		for _, m := range tt.modes {
+			res.sawNetwork(m)
+		}
+		if res.Network != tt.want {
+			t.Errorf("%q: %q, want %q", tt.modes, res.Network, tt.want)
+		}
+	}
+}
