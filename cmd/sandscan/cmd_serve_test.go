@@ -30,7 +30,7 @@ type servedAPI struct {
 	stop   func() int
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,15 +40,17 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startServe(t *testing.T, extra ...string) servedAPI {
+// startServe runs serve with a queue and a store of its own in a temp dir
+// (the runtime stays the machine's).
+func startServe(t testing.TB, extra ...string) servedAPI {
 	t.Helper()
 	t.Setenv("SANDSCAN_TOKEN", serveToken)
 	addr := freeAddr(t)
-	b := newLocalBackends(t)
+	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	stderr := &syncWriter{}
-	args := append([]string{"serve", "--listen", addr}, b.flags()...)
+	args := []string{"serve", "--listen", addr, "--queue-path", filepath.Join(dir, "queue.db"), "--store-path", filepath.Join(dir, "store")}
 	go func() { done <- run(ctx, append(args, extra...), io.Discard, stderr) }()
 	stopped := false
 	stop := func() int {
@@ -83,7 +85,7 @@ func startServe(t *testing.T, extra ...string) servedAPI {
 	return servedAPI{url: "http://" + addr, stderr: stderr, stop: stop}
 }
 
-func (s servedAPI) get(t *testing.T, path string, out any) int {
+func (s servedAPI) get(t testing.TB, path string, out any) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+serveToken)
