@@ -138,8 +138,28 @@ func openBase(dir, ref string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	if len(cf.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("%s: %d layers but %d diff ids", dir, len(layers), len(cf.RootFS.DiffIDs))
+	}
+	for i, l := range layers {
+		layers[i] = knownDiffID{l, cf.RootFS.DiffIDs[i]}
+	}
 	return &Base{Layout: dir, Ref: ref, Layers: layers}, nil
 }
+
+// knownDiffID hands out the diff id the base's config already holds: a
+// layout's layer would otherwise decompress itself (seconds for a Debian
+// tree) every time an image is built on it.
+type knownDiffID struct {
+	v1.Layer
+	diffID v1.Hash
+}
+
+func (l knownDiffID) DiffID() (v1.Hash, error) { return l.diffID, nil }
 
 // writeLayout writes img as the only image of a new OCI layout at dir.
 // The blobs of shared layers are hard-linked from the base's layout first,

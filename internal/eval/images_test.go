@@ -124,6 +124,26 @@ func TestDebianImages(t *testing.T) {
 	if inode(t, filepath.Join(src.Path, blob)) != inode(t, filepath.Join(base.Layout, blob)) {
 		t.Error("base blob copied into the test layout, not linked")
 	}
+	// The diff id handed out for the base without reading it must be the
+	// one its content has.
+	raw, err := layout.FromPath(base.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawIdx, _ := raw.ImageIndex()
+	rawMan, _ := rawIdx.IndexManifest()
+	rawImg, err := raw.Image(rawMan.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawLayers, _ := rawImg.Layers()
+	wantDiff, err := rawLayers[0].DiffID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf, err := img.ConfigFile(); err != nil || cf.RootFS.DiffIDs[0] != wantDiff {
+		t.Errorf("test image diff ids %v, %v; base layer's is %s", cf.RootFS.DiffIDs, err, wantDiff)
+	}
 	files := layerFiles(t, layers[1])
 	h := files["opt/sandscan/test.sh"]
 	if h == nil || h.Mode&0o111 == 0 {
