@@ -41,6 +41,11 @@ type Config struct {
 	MaxUploads int
 	// UploadDir holds uploads while they are checked (os.TempDir() when "").
 	UploadDir string
+	// UploadIdle is how long an upload may send nothing before it is
+	// dropped (DefaultUploadIdle when 0), so a stalled client cannot hold
+	// an upload slot for ever; there is no overall read timeout, since a
+	// large upload takes what it takes.
+	UploadIdle time.Duration
 
 	// Resolver turns registry references into digests (a
 	// RegistryResolver when nil).
@@ -73,6 +78,7 @@ const (
 	DefaultMaxBody    = 1 << 20
 	DefaultMaxUpload  = 2 << 30
 	DefaultMaxUploads = 4
+	DefaultUploadIdle = time.Minute
 )
 
 // Server is the HTTP API.
@@ -121,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.UploadIdle <= 0 {
+		cfg.UploadIdle = DefaultUploadIdle
 	}
 	if cfg.UploadDir == "" {
 		cfg.UploadDir = os.TempDir()

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -612,5 +613,33 @@ func TestHookSecret(t *testing.T) {
 		if got := e.checkHookHeader(r, sec) == nil; got != tt.want {
 			t.Errorf("secret %q, header %q: accepted %v, want %v", tt.configured, tt.header, got, tt.want)
 		}
+	}
+}
+
+// TestStalledUpload: an upload that stops sending is dropped after
+// UploadIdle and frees its slot; nothing is queued.
+func TestStalledUpload(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxUploads = 1; c.UploadIdle = 300 * time.Millisecond })
+	pr, pw := io.Pipe()
+	go pw.Write(make([]byte, 1024)) // a start, then silence
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", e.ts.URL+"/v1/analyses", pr)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/x-tar")
+	start := time.Now()
+	resp, err := e.ts.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("stalled upload: %d, want 408", resp.StatusCode)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stalled upload held for %s", d)
+	}
+	// The slot is free again.
+	wantStatus(t, uploadTar(e, smallImage(t, "after-stall", false), ""), http.StatusAccepted)
+	if n := depth(t, e.q); n != 1 {
+		t.Errorf("depth %d, want 1", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -56,12 +57,15 @@ func classify(err error) problemKind {
 		mbe  *http.MaxBytesError
 		syn  *json.SyntaxError
 		typ  *json.UnmarshalTypeError
+		ne   net.Error
 	)
 	switch {
 	case errors.As(err, &busy):
 		return problemKind{http.StatusTooManyRequests, "busy", "Too many requests"}
 	case errors.As(err, &mbe), errors.Is(err, errTooLarge), errors.Is(err, archive.ErrTooLarge):
 		return problemKind{http.StatusRequestEntityTooLarge, "too-large", "Request too large"}
+	case errors.As(err, &ne) && ne.Timeout():
+		return problemKind{http.StatusRequestTimeout, "timeout", "Request body too slow"}
 	case errors.Is(err, errUnauthorized):
 		return problemKind{http.StatusUnauthorized, "unauthorized", "Unauthorized"}
 	case errors.Is(err, queue.ErrNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, errNotFound):

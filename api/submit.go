@@ -269,7 +269,8 @@ func (s *Server) uploadSubmission(w http.ResponseWriter, r *http.Request, bounda
 	if r.ContentLength > s.cfg.MaxUpload {
 		return submission{}, fmt.Errorf("%w: %d bytes, the limit is %d", errTooLarge, r.ContentLength, s.cfg.MaxUpload)
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	body := io.Reader(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	body = &idleReader{r: body, rc: http.NewResponseController(w), idle: s.cfg.UploadIdle}
 	tmp, err := os.CreateTemp(s.cfg.UploadDir, "sandscan-upload-*.tar")
 	if err != nil {
 		return submission{}, fmt.Errorf("%w: upload file: %w", errUnavailable, err)
@@ -340,6 +341,19 @@ func (s *Server) uploadSubmission(w http.ResponseWriter, r *http.Request, bounda
 	forced, _ := strconv.ParseBool(force)
 	s.log.Info("archive uploaded", "digest", info.ManifestDigest, "format", format, "bytes", size)
 	return submission{reason: queue.ReasonAPI, digest: info.ManifestDigest, image: name, req: req, force: forced}, nil
+}
+
+// idleReader moves the connection's read deadline forward before each
+// read.
+type idleReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	i.rc.SetReadDeadline(time.Now().Add(i.idle)) // unsupported writers just keep no deadline
+	return i.r.Read(p)
 }
 
 // readMultipart copies the form's file part to dst and its small text
