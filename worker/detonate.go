@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/leases"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+
 	"github.com/sandscan/sandscan/analysis"
 	"github.com/sandscan/sandscan/queue"
 	"github.com/sandscan/sandscan/sandbox"
@@ -49,6 +52,12 @@ func (w *worker) detonate(ctx context.Context, job queue.Job, req analysis.Reque
 			log.Info("removed containers of dead runs", "ids", ids)
 		}
 	}
+
+	ctx, release, err := w.holdContent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 
 	t := time.Now()
 	img, err := w.image(ctx, job, req, log)
@@ -101,6 +110,31 @@ func (w *worker) detonate(ctx context.Context, job queue.Job, req analysis.Reque
 	res.Result = resultOf(rep, job.ID, keys)
 	return res, nil
 }
+
+// holdContent puts a containerd lease in ctx for the job: what its
+// import, unpack and run create or reuse stays until release. containerd
+// keeps one image record per name, so a concurrent import of another
+// image under the same name (a tag pushed again, two uploads of
+// app:latest) replaces this job's record, and without the lease the
+// garbage collector may take its content before it has run.
+func (w *worker) holdContent(ctx context.Context) (context.Context, func(), error) {
+	sb := w.cfg.Sandbox
+	ctx = namespaces.WithNamespace(ctx, sb.Runtime().Namespace)
+	lctx, done, err := sb.Client().WithLease(ctx, leases.WithRandomID(), leases.WithExpiration(jobLease))
+	if err != nil {
+		return ctx, nil, fmt.Errorf("worker: %w: lease: %w", sandbox.ErrSandbox, err)
+	}
+	return lctx, func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+		defer cancel()
+		if err := done(dctx); err != nil {
+			w.log.Warn("could not release the job's lease; it expires on its own", "err", err)
+		}
+	}, nil
+}
+
+// jobLease bounds a lease whose worker died: its content is collected then.
+const jobLease = 2 * time.Hour
 
 // image gets the job's image into containerd: from the store, or from a
 // registry, keeping a copy of the pulled archive in the store.

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sandscan/sandscan/analysis"
+	"github.com/sandscan/sandscan/internal/imagebuild"
 	"github.com/sandscan/sandscan/queue"
 	"github.com/sandscan/sandscan/store"
 	"github.com/sandscan/sandscan/trace"
@@ -247,4 +250,39 @@ func (w lineWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// TestSameNameConcurrently: distinct images under one name (a tag pushed
+// again, uploads of one app:latest) analysed at once. containerd keeps
+// one image record per name, so each import replaces the previous one;
+// the worker's lease must keep each job's content until it is done.
+func TestSameNameConcurrently(t *testing.T) {
+	q, st, _ := openLocal(t)
+	dir := t.TempDir()
+	var ids []string
+	for i := range 24 {
+		img, err := imagebuild.Build(t.Context(), imagebuild.Spec{
+			Name:  "same",
+			Files: imagebuild.BusyboxBase("/bin/busybox"),
+			Config: imagebuild.Config{
+				Entrypoint: []string{"/bin/sh", "-c", "cat /etc/hostname"},
+				Env:        []string{"PATH=/bin", fmt.Sprintf("N=%d", i)},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%d.tar", i))
+		if err := imagebuild.WriteOCIArchive(p, img, "same/name:latest"); err != nil {
+			t.Fatal(err)
+		}
+		d, f := storeArchive(t, st, p)
+		ids = append(ids, enqueue(t, q, storedJob(t, d, f, "same/name:latest", analysis.Request{})).ID)
+	}
+	startWorkers(t, worker.Config{Queue: q, Store: st, Workers: 3})
+	for _, id := range ids {
+		if r := resultOf(t, waitFinal(t, q, id, 2*time.Minute)); r.Verdict != "clean" {
+			t.Errorf("job %s: verdict %s", id, r.Verdict)
+		}
+	}
 }
