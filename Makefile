@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 
 IMAGES := $(wildcard testdata/images/*.tar)
 
-.PHONY: all build setup testdata run test bench eval clean
+.PHONY: all build setup testdata run test bench eval models clean
 
 all: build
 
@@ -41,6 +41,19 @@ test: setup testdata
 bench: setup testdata
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
 	$(GO) run ./internal/tools/benchtable < bench.out
+
+# The evaluation corpus (Atomic Red Team tests and benign controls,
+# ../shared/eval) detonated and scored: a benchmark, not a test. Writes
+# eval/RESULTS.md and eval/results.json; EVAL_FLAGS=-rescore re-scores the
+# saved runs without detonating.
+EVAL_CORPUS ?= ../shared/eval
+eval: setup
+	$(GO) run ./internal/tools/eval -corpus $(EVAL_CORPUS) $(EVAL_FLAGS)
+
+# Retrain the model from the committed corpus of labelled runs and
+# regenerate its evaluation on the held-out families.
+models: build
+	$(BIN) train --eval-out models/EVAL.md models/corpus
 
 clean:
 	rm -rf bin testdata/images
