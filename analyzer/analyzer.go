@@ -12,7 +12,7 @@ import (
 // report names the versions that made it.
 const (
 	Version      = "0.1.0"
-	RulesVersion = "2026.11.1"
+	RulesVersion = "2026.11.2"
 )
 
 // ModelNone is the model name a report carries when no classifier ran.

@@ -157,6 +157,15 @@ func TestProgName(t *testing.T) {
 		{"/usr/bin/python3.11", []string{"python3", "-c", "x"}, "python3.11", "-c x"},
 		{"/bin/bash", []string{"-bash"}, "bash", ""},
 		{"", []string{"/usr/bin/id"}, "id", ""},
+		// Multi-call binaries reached through a symlink act as argv[0].
+		{"/usr/bin/pgrep", []string{"pkill", "-SIGTERM", "^cron$"}, "pkill", "-SIGTERM ^cron$"},
+		{"/usr/bin/systemctl", []string{"reboot"}, "reboot", ""},
+		{"/usr/sbin/xtables-nft-multi", []string{"iptables", "-F"}, "iptables", "-F"},
+		{"/usr/sbin/xtables-nft-multi", []string{"xtables-nft-multi", "ip6tables", "-X"}, "ip6tables", "-X"},
+		{"/bin/kmod", []string{"insmod", "x.ko"}, "insmod", "x.ko"},
+		// An ordinary program renamed with `exec -a` keeps its binary's name.
+		{"/usr/bin/nc.openbsd", []string{"sshd", "-l", "4444"}, "nc.openbsd", "-l 4444"},
+		{"/usr/bin/systemctl", []string{"systemctl", "status"}, "systemctl", "status"},
 	}
 	for _, tt := range tests {
 		n, a := progName(tt.bin, tt.argv)

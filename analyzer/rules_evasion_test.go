@@ -129,6 +129,10 @@ func TestEvasionRules(t *testing.T) {
 			run: sh("x").open(1, "/etc/ufw/user.rules", appendF).done()},
 		{name: "benign: iptables -L", rule: "evasion.disable-firewall", want: false,
 			run: sh("x").spawn(1, 10, "/usr/sbin/iptables", "iptables", "-L", "-n").done()},
+		{name: "iptables -F through the nft multi-call binary", rule: "evasion.disable-firewall", want: true, tech: "T1562.004",
+			run: sh("x").spawn(1, 10, "/usr/sbin/xtables-nft-multi", "iptables", "-F").socket(10, 16, 3, 12, 93).done()},
+		{name: "benign: iptables-save through the nft multi-call binary", rule: "evasion.disable-firewall", want: false,
+			run: sh("x").spawn(1, 10, "/usr/sbin/xtables-nft-multi", "iptables-save").socket(10, 16, 3, 12, 93).done()},
 
 		{name: "auditctl -D", rule: "evasion.audit-tamper", want: true,
 			run: sh("x").spawn(1, 10, "/sbin/auditctl", "auditctl", "-D").done()},

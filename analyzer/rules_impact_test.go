@@ -34,11 +34,19 @@ func TestImpactRules(t *testing.T) {
 
 		{name: "killall cron", rule: "impact.service-stop", want: true,
 			run: sh("sudo killall -SIGTERM cron").spawn(1, 10, "/usr/bin/sudo", "sudo", "killall", "-SIGTERM", "cron").spawn(10, 11, "/usr/bin/killall", "killall", "-SIGTERM", "cron").syscall(11, "pidfd_send_signal", 0, 4, 15).done()},
+		{name: "pkill through pgrep's symlink", rule: "impact.service-stop", want: true, tech: "T1489",
+			run: sh("sudo pkill -SIGTERM ^cron$").spawn(1, 10, "/usr/bin/sudo", "sudo", "pkill", "-SIGTERM", "^cron$").spawn(10, 11, "/usr/bin/pgrep", "pkill", "-SIGTERM", "^cron$").syscall(11, "kill", 0, 4, 15).done()},
+		{name: "benign: pgrep looks for cron", rule: "impact.service-stop", want: false,
+			run: sh("pgrep -x cron").spawn(1, 10, "/usr/bin/pgrep", "pgrep", "-x", "cron").done()},
 		{name: "benign: kill of its own child", rule: "impact.service-stop", want: false,
 			run: sh("app & kill $!").spawn(1, 10, "/app", "app").syscall(1, "kill", 0, 10, 15).done()},
 
 		{name: "reboot", rule: "impact.shutdown", want: true, run: sh("reboot").spawn(1, 10, "/sbin/reboot", "reboot").done()},
 		{name: "sysrq-trigger", rule: "impact.shutdown", want: true, run: sh("echo b > /proc/sysrq-trigger").open(1, "/proc/sysrq-trigger", wr).done()},
+		{name: "reboot through systemctl's symlink", rule: "impact.shutdown", want: true, tech: "T1529",
+			run: sh("reboot").spawn(1, 10, "/usr/bin/systemctl", "reboot").syscall(10, "unlink", 2).done()},
+		{name: "poweroff through systemctl's symlink", rule: "impact.shutdown", want: true,
+			run: sh("poweroff -f").spawn(1, 10, "/usr/bin/systemctl", "poweroff", "-f").done()},
 		{name: "benign: systemctl status", rule: "impact.shutdown", want: false, run: sh("x").spawn(1, 10, "/bin/systemctl", "systemctl", "status").done()},
 
 		{name: "backups deleted", rule: "impact.inhibit-recovery", want: true,
