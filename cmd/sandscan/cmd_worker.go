@@ -22,9 +22,12 @@ import (
 	"github.com/sandscan/sandscan/worker"
 )
 
-// defaultWorkers is the worker count when --workers is not given: on the
-// project's 2-core machines two concurrent detonations gave the most
-// analyses per minute (BenchmarkThroughput in package worker).
+// defaultWorkers is the worker count when --workers is not given. On the
+// project's 2-core machines BenchmarkThroughput (package worker) measured
+// 52-73 small-image analyses a minute with 1 worker, 100-144 with 2 and
+// 114-130 with 3: a run waits on containerd, runsc start-up and the
+// network as much as it computes, but a third run at once no longer pays.
+// Bigger machines set --workers (about one per core).
 const defaultWorkers = 2
 
 // workerFlags are the flags of the worker pool, shared by `worker` and
