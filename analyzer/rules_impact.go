@@ -138,7 +138,8 @@ func matchDataDestruction(x *Index) []Hit {
 			continue
 		}
 		f := x.File(out)
-		existed := (f != nil && f.Op == trace.FileModified) || (f == nil && !isScratch(out) && out != "/dev/null")
+		existed := (f != nil && f.Op == trace.FileModified) || (f == nil && !isScratch(out) && out != "/dev/null") ||
+			filledBefore(x, out, e)
 		if existed && !strings.HasPrefix(out, "/dev/") && !strings.HasPrefix(out, "/proc/") {
 			h := Hit{Events: []int{e.Ev}, Summary: "overwrote " + out + " with " + in, Techniques: []string{"T1485"}}
 			if f != nil {
@@ -171,6 +172,27 @@ func matchDataDestruction(x *Index) []Hit {
 		}
 	}
 	return hits
+}
+
+// emptyFileMakers create files without content: a file they made and dd
+// then filled is being allocated, not destroyed.
+var emptyFileMakers = set("touch", "truncate", "fallocate", "mktemp", "install", "mkfile")
+
+// filledBefore reports that another program wrote p before e ran: the fs
+// diff calls such a file created, yet it held data dd then replaced.
+func filledBefore(x *Index, p string, e *Exec) bool {
+	for _, o := range x.Opens {
+		if x.Events[o.Ev].Seq >= e.Seq {
+			break
+		}
+		if o.Path != p || o.Failed || !o.Write() || o.PID == e.PID && o.Img == e.Image {
+			continue
+		}
+		if w := writer(x, o); w == nil || !emptyFileMakers[family(w.Name)] {
+			return true
+		}
+	}
+	return false
 }
 
 var ransomExts = set("cpt", "enc", "locked", "crypt", "crypted", "encrypted", "crypto", "locky", "cerber", "wncry", "wcry", "ryk", "lockbit", "conti", "pay", "ransom", "aes", "gpg")

@@ -20,6 +20,14 @@ func TestImpactRules(t *testing.T) {
 
 		{name: "dd zeros over an existing log", rule: "impact.data-destruction", want: true, tech: "T1485",
 			run: sh("x").spawn(1, 10, "/bin/dd", "dd", "of=/var/log/syslog", "if=/dev/zero", "count=54", "iflag=count_bytes").file("/var/log/syslog", trace.FileModified, 0640).done()},
+		{name: "dd zeros over a log written earlier in the run", rule: "impact.data-destruction", want: true, tech: "T1485",
+			run: sh("x").open(1, "/var/log/app.log", wr).spawn(1, 10, "/bin/dd", "dd", "of=/var/log/app.log", "if=/dev/zero", "count=54", "iflag=count_bytes").
+				open(10, "/dev/zero", rdonly).open(10, "/var/log/app.log", wr).file("/var/log/app.log", trace.FileCreated, 0644).done()},
+		{name: "benign: dd fills a file touch just made", rule: "impact.data-destruction", want: false,
+			run: sh("x").spawn(1, 9, "/usr/bin/touch", "touch", "/srv/disk.img").open(9, "/srv/disk.img", oWronly|oCreat).
+				spawn(1, 10, "/bin/dd", "dd", "if=/dev/zero", "of=/srv/disk.img", "bs=1M", "count=4").open(10, "/srv/disk.img", wr).file("/srv/disk.img", trace.FileCreated, 0644).done()},
+		{name: "benign: dd creates a new image file", rule: "impact.data-destruction", want: false,
+			run: sh("x").spawn(1, 10, "/bin/dd", "dd", "if=/dev/zero", "of=/srv/disk.img", "bs=1M", "count=4").open(10, "/srv/disk.img", wr).file("/srv/disk.img", trace.FileCreated, 0644).done()},
 		{name: "dd over a disk", rule: "impact.data-destruction", want: true, tech: "T1561.001",
 			run: sh("x").spawn(1, 10, "/bin/dd", "dd", "if=/dev/zero", "of=/dev/sda", "bs=1M").done()},
 		{name: "benign: dd makes a scratch file", rule: "impact.data-destruction", want: false,
