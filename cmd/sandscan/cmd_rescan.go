@@ -84,8 +84,8 @@ func runRescan(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.wait && st.Failed > 0 {
-		return withCode(ExitError, fmt.Errorf("rescan %s: %d of %d jobs failed", st.ID, st.Failed, st.Total))
+	if f.wait && st.lost() > 0 {
+		return withCode(ExitError, fmt.Errorf("rescan %s: %d of %d jobs failed", st.ID, st.lost(), st.Total))
 	}
 	return nil
 }
@@ -101,12 +101,18 @@ type rescanState struct {
 	Running int    `json:"running"`
 	Done    int    `json:"done"`
 	Failed  int    `json:"failed"`
+	Dead    int    `json:"dead"`
+	Unknown int    `json:"unknown"`
 }
+
+// lost counts jobs that ended without a result: failed, dead, or gone
+// from the queue.
+func (s rescanState) lost() int { return s.Failed + s.Dead + s.Unknown }
 
 func (s rescanState) finished() bool { return s.State != "" && s.State != "running" }
 
 func (s rescanState) summary() string {
-	return fmt.Sprintf("rescan %s (%s): %d jobs, %d done, %d failed, %d pending", s.ID, s.Mode, s.Total, s.Done, s.Failed, s.Total-s.Done-s.Failed)
+	return fmt.Sprintf("rescan %s (%s): %d jobs, %d done, %d failed, %d pending", s.ID, s.Mode, s.Total, s.Done, s.lost(), s.Total-s.Done-s.lost())
 }
 
 func stateOf(rs worker.RescanStatus) rescanState {
@@ -116,7 +122,7 @@ func stateOf(rs worker.RescanStatus) rescanState {
 	}
 	if p := rs.Progress; p != nil {
 		s.Queued, s.Running, s.Done = p.Queued, p.Running, p.Done
-		s.Failed = p.Failed + p.Dead + p.Unknown
+		s.Failed, s.Dead, s.Unknown = p.Failed, p.Dead, p.Unknown
 		if p.Finished {
 			s.State = "done"
 		}
@@ -274,11 +280,11 @@ func (b *rescanBar) done() {
 
 // rescanLine draws "[#####-----] 5/10 done, 1 failed, 2 running".
 func rescanLine(s rescanState) string {
-	fin := s.Done + s.Failed
+	fin := s.Done + s.lost()
 	filled := 0
 	if s.Total > 0 {
 		filled = min(rescanBarWidth, fin*rescanBarWidth/s.Total)
 	}
 	return fmt.Sprintf("[%s%s] %d/%d done, %d failed, %d running ",
-		strings.Repeat("#", filled), strings.Repeat("-", rescanBarWidth-filled), s.Done, s.Total, s.Failed, s.Running)
+		strings.Repeat("#", filled), strings.Repeat("-", rescanBarWidth-filled), s.Done, s.Total, s.lost(), s.Running)
 }

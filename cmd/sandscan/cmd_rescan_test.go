@@ -72,7 +72,7 @@ func TestRescanLine(t *testing.T) {
 		want string
 	}{
 		{rescanState{Total: 0}, "[------------------------------] 0/0 done, 0 failed, 0 running "},
-		{rescanState{Total: 10, Done: 4, Failed: 1, Running: 2}, "[###############---------------] 4/10 done, 1 failed, 2 running "},
+		{rescanState{Total: 10, Done: 4, Dead: 1, Running: 2}, "[###############---------------] 4/10 done, 1 failed, 2 running "},
 		{rescanState{Total: 3, Done: 3}, "[##############################] 3/3 done, 0 failed, 0 running "},
 	}
 	for _, tt := range tests {
