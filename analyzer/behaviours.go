@@ -187,7 +187,9 @@ func writtenThenExecuted(x *Index) []writeExec {
 			if done[p] || len(writes[p]) > 0 {
 				continue
 			}
-			if f := x.File(p); f != nil && f.Op == trace.FileCreated {
+			// A new symlink carries no code: the binary it leads to is
+			// what ran (a venv's bin/python -> /usr/bin/python3).
+			if f := x.File(p); f != nil && f.Op == trace.FileCreated && f.Type != trace.TypeSymlink {
 				out = append(out, writeExec{Path: p, File: f, Exec: executed[p][0]})
 				done[p] = true
 			}
@@ -460,9 +462,16 @@ func persistenceDiff(x *Index, traced []*Open, kinds ...string) []trace.FileChan
 	if len(x.ExecsOf(packageManagers)) > 0 {
 		return nil
 	}
+	// Any traced write explains a diff entry, installers' and exempt
+	// programs' included: those were judged (and excused) already.
 	seen := map[string]bool{}
 	for _, o := range traced {
 		seen[o.Path] = true
+	}
+	for _, o := range x.Opens {
+		if o.Write() && !o.Failed {
+			seen[o.Path] = true
+		}
 	}
 	var out []trace.FileChange
 	for _, f := range x.Run.Files {

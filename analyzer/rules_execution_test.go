@@ -76,6 +76,12 @@ func TestExecutionRules(t *testing.T) {
 			run: sh("x").spawn(1, 10, "/usr/bin/gcc", "gcc", "-o", "/tmp/a", "/tmp/a.c").open(10, "/tmp/a", wr).spawn(1, 11, "/tmp/a", "/tmp/a").done()},
 		{name: "benign: package manager installs then runs", rule: "execution.dropped-payload", want: false,
 			run: sh("apt-get install -y x").spawn(1, 10, "/usr/bin/apt-get", "apt-get", "install", "-y", "x").spawn(10, 11, "/usr/bin/dpkg", "dpkg", "-i", "x.deb").open(11, "/usr/bin/x", wr).spawn(1, 12, "/usr/bin/x", "x").done()},
+		{name: "benign: venv interpreter symlink run", rule: "execution.dropped-payload", want: false,
+			run: sh("python3 -m venv /opt/app && /opt/app/bin/python -c 'print(1)'").spawn(1, 10, "/usr/bin/python3.11", "python3", "-m", "venv", "/opt/app").
+				spawn(1, 11, "/usr/bin/python3.11", "/opt/app/bin/python", "-c", "print(1)").
+				symlink("/opt/app/bin/python", "python3").symlink("/opt/app/bin/python3", "/usr/bin/python3").done()},
+		{name: "file in the fs diff, its write untraced, then run", rule: "execution.dropped-payload", want: true,
+			run: sh("x").spawn(1, 11, "/opt/app/bin/agent", "/opt/app/bin/agent").file("/opt/app/bin/agent", trace.FileCreated, 0755).done()},
 		{name: "benign: app writes a data file in /tmp and reads it", rule: "execution.dropped-payload", want: false,
 			run: sh("sqlite3 /tmp/app.db 'select 1'").spawn(1, 10, "/usr/bin/sqlite3", "sqlite3", "/tmp/app.db", "select 1").open(10, "/tmp/app.db", oRdwr|oCreat).done()},
 	})

@@ -49,7 +49,7 @@ func persistenceRules() []Rule {
 			ID: "persistence.python-hook", Title: "Python start-up hook planted",
 			Description: "A .pth file in a site-packages directory, or sitecustomize/usercustomize.py, was written by something other than pip, ensurepip or venv: Python runs its import lines at every start.",
 			Severity:    SeverityHigh, Confidence: 0.85, Techniques: []string{"T1546.018"},
-			Match: persistenceMatcher([]string{"python-hook"}, nil),
+			Match: matchPythonHook,
 		},
 		{
 			ID: "persistence.dynamic-linker", Title: "Dynamic linker hijack",
@@ -430,6 +430,46 @@ func matchWebShell(x *Index) []Hit {
 		}
 	}
 	return hits
+}
+
+// matchPythonHook is the persistence matcher minus .pth files whose copy
+// shows no import line: site.py only executes lines that start with
+// "import"; the rest are directories added to sys.path.
+func matchPythonHook(x *Index) []Hit {
+	var out []Hit
+	for _, h := range persistenceMatcher([]string{"python-hook"}, nil)(x) {
+		if p := hitPath(x, h); strings.HasSuffix(p, ".pth") {
+			if a := artifactFor(x.Run, p); a != nil && !a.Truncated && !pthImports(a.Data) {
+				continue
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// pthImports reports a .pth line that Python executes.
+func pthImports(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "import\t") {
+			return true
+		}
+	}
+	return false
+}
+
+// hitPath is the file a persistence hit is about: its fs diff entry or
+// its open event's path.
+func hitPath(x *Index, h Hit) string {
+	if len(h.Files) > 0 {
+		return h.Files[0].Path
+	}
+	for _, i := range h.Events {
+		if e := x.Events[i]; e.Kind == trace.KindOpen {
+			return resolve(e.Cwd, e.Path)
+		}
+	}
+	return ""
 }
 
 // trapRe finds `trap BODY DEBUG|RETURN` with a quoted or bare body.

@@ -57,6 +57,32 @@ func TestPersistenceRules(t *testing.T) {
 				spawn(11, 12, "/opt/app/bin/python3", "python3", "-W", "ignore::DeprecationWarning", "-c", `import runpy; runpy.run_module("pip", run_name="__main__")`).
 				open(12, "/opt/app/lib/python3.11/site-packages/distutils-precedence.pth", wr).done()},
 
+		{name: "benign: venv's .pth in the fs diff, written by ensurepip's pip", rule: "persistence.python-hook", want: false,
+			run: func() *trace.Run {
+				b := sh("python3 -m venv /opt/app").spawn(1, 10, "/usr/bin/python3.11", "python3", "-m", "venv", "/opt/app").
+					spawn(10, 11, "/usr/bin/python3.11", "/opt/app/bin/python3", "-m", "ensurepip", "--upgrade", "--default-pip").
+					spawn(11, 12, "/usr/bin/python3.11", "/opt/app/bin/python3", "-W", "ignore::DeprecationWarning", "-c", "import runpy\nimport sys\nrunpy.run_module(\"pip\", run_name=\"__main__\", alter_sys=True)").
+					open(12, "/opt/app/lib/python3.11/site-packages/distutils-precedence.pth", wr|0o2000000).
+					file("/opt/app/lib/python3.11/site-packages/distutils-precedence.pth", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/opt/app/lib/python3.11/site-packages/distutils-precedence.pth", Data: []byte("import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled and __import__('_distutils_hack').add_shim(); \n")}}
+				return b.done()
+			}()},
+		{name: "hook .pth next to a venv's own, written by the shell", rule: "persistence.python-hook", want: true, tech: "T1546.018",
+			run: func() *trace.Run {
+				b := sh("x").spawn(1, 10, "/usr/bin/python3.11", "python3", "-m", "venv", "/tmp/e").
+					open(1, "/tmp/e/lib/python3.11/site-packages/hook.pth", wr).
+					file("/tmp/e/lib/python3.11/site-packages/hook.pth", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/tmp/e/lib/python3.11/site-packages/hook.pth", Data: []byte("import os; os.system('id > /tmp/p')\n")}}
+				return b.done()
+			}()},
+		{name: "benign: .pth that only adds a directory to sys.path", rule: "persistence.python-hook", want: false,
+			run: func() *trace.Run {
+				b := sh("echo /srv/app/src > /usr/local/lib/python3.11/dist-packages/app.pth").open(1, "/usr/local/lib/python3.11/dist-packages/app.pth", wr).
+					file("/usr/local/lib/python3.11/dist-packages/app.pth", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/usr/local/lib/python3.11/dist-packages/app.pth", Data: []byte("/srv/app/src\n")}}
+				return b.done()
+			}()},
+
 		{name: "ld.so.preload written", rule: "persistence.dynamic-linker", want: true,
 			run: sh("x").spawn(1, 10, "/usr/bin/sudo", "sudo", "sh", "-c", "echo /tmp/x.so > /etc/ld.so.preload").spawn(10, 11, "/bin/sh", "sh", "-c", "echo /tmp/x.so > /etc/ld.so.preload").open(11, "/etc/ld.so.preload", wr).done()},
 		{name: "LD_PRELOAD from /tmp", rule: "persistence.dynamic-linker", want: true,
