@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func credentialRules() []Rule {
 		},
 		{
 			ID: "credential.keylogging", Title: "Terminal input logged",
-			Description: "A shell logs every command ($BASH_COMMAND in a DEBUG trap, PROMPT_COMMAND writing history to a file), or input devices were read.",
+			Description: "A shell logs every command ($BASH_COMMAND in a DEBUG trap, PROMPT_COMMAND writing history to a file) inline, exported or written into a shell start-up file; a shell appended the command lines it was about to run to a file, once per command; or input devices were read.",
 			Severity:    SeverityHigh, Confidence: 0.8, Techniques: []string{"T1056.001"},
 			Match: matchKeylogging,
 		},
@@ -273,14 +274,90 @@ func matchKeylogging(x *Index) []Hit {
 				continue
 			}
 		}
-		if v, ok := envValue(e.Env, "PROMPT_COMMAND"); ok && !imageEnvHas(x.Run, "PROMPT_COMMAND="+v) &&
-			(strings.Contains(v, ">>") || strings.Contains(v, "logger") || strings.Contains(v, "/dev/tcp")) && strings.Contains(v, "history") {
+		if v, ok := envValue(e.Env, "PROMPT_COMMAND"); ok && !imageEnvHas(x.Run, "PROMPT_COMMAND="+v) && promptLogger(v) {
 			hits = append(hits, hitExec(e, "PROMPT_COMMAND records history"))
 		}
 	}
+	// The hook planted in a start-up file (or any script) the run wrote.
+	for _, a := range x.Run.Artifacts {
+		if len(a.Data) > 1<<20 || x.File(a.Path) == nil {
+			continue
+		}
+		text := string(a.Data)
+		if trapRe.MatchString(text) && strings.Contains(text, "BASH_COMMAND") {
+			hits = append(hits, Hit{Files: []trace.FileChange{*x.File(a.Path)}, Summary: a.Path + " sets a DEBUG trap logging $BASH_COMMAND"})
+		} else if m := promptCommandRe.FindStringSubmatch(text); m != nil && promptLogger(m[1]) {
+			hits = append(hits, Hit{Files: []trace.FileChange{*x.File(a.Path)}, Summary: a.Path + " sets a PROMPT_COMMAND that records history"})
+		}
+	}
+	hits = append(hits, commandLogs(x)...)
 	for _, o := range x.Opens {
 		if !o.Write() && strings.HasPrefix(o.Path, "/dev/input/") {
 			hits = append(hits, hitOpen(o, "opened "+o.Path))
+		}
+	}
+	return hits
+}
+
+var processListers = set("ps", "top", "htop", "pgrep", "pstree", "w", "pidof", "atop", "procs", "pkill", "watch")
+
+var promptCommandRe = regexp.MustCompile(`PROMPT_COMMAND=(.*)`)
+
+// promptLogger reports a PROMPT_COMMAND that sends the last command
+// somewhere: a file, syslog or a socket.
+func promptLogger(v string) bool {
+	return (strings.Contains(v, "history") || strings.Contains(v, "BASH_COMMAND")) &&
+		(strings.Contains(v, ">>") || strings.Contains(v, "logger") || strings.Contains(v, "/dev/tcp") || strings.Contains(v, "tee") || strings.Contains(v, "curl"))
+}
+
+// commandLogs finds what a DEBUG trap kept in a script does: the shell
+// itself appends to one file before each command, and the file's copy
+// holds the command lines its children then ran. Logging progress
+// messages does not record the commands themselves.
+func commandLogs(x *Index) []Hit {
+	type key struct {
+		pid  int32
+		path string
+	}
+	appends := map[key][]*Open{}
+	var order []key
+	for _, o := range x.Opens {
+		if o.Failed || o.Flags&oAppend == 0 || o.Img == nil || !isShell(o.Img.Name) {
+			continue
+		}
+		if p := x.Proc(o.PID); p == nil || len(p.Images) == 0 || p.Images[len(p.Images)-1] != o.Img {
+			continue // a forked child's redirection, not the shell's own
+		}
+		k := key{o.PID, o.Path}
+		if appends[k] == nil {
+			order = append(order, k)
+		}
+		appends[k] = append(appends[k], o)
+	}
+	var hits []Hit
+	executed := x.ExecutedPaths()
+	for _, k := range order {
+		opens := appends[k]
+		a := artifactFor(x.Run, k.path)
+		// A script assembled line by line and then run holds its commands
+		// because it is their source.
+		if len(opens) < 2 || a == nil || len(executed[k.path]) > 0 {
+			continue
+		}
+		first := x.Events[opens[0].Ev].Seq
+		shell := x.Proc(k.pid)
+		for _, e := range x.Execs {
+			// Process listers print their own command line.
+			if e.Seq < first || len(e.Argv) < 2 || e.Proc == shell || !isAncestor(shell, e.Proc) || processListers[e.Fam] {
+				continue
+			}
+			if line := strings.Join(e.Argv, " "); len(line) >= 6 && bytes.Contains(a.Data, []byte(line)) {
+				h := hitOpen(opens[0], k.path+" records the commands the shell runs (\""+clip(line, 60)+"\")")
+				h.Events = append(h.Events, e.Ev)
+				h.Severity, h.Confidence = SeverityMedium, 0.65
+				hits = append(hits, h)
+				break
+			}
 		}
 	}
 	return hits

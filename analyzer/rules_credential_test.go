@@ -66,6 +66,51 @@ func TestCredentialRules(t *testing.T) {
 		{name: "bash DEBUG trap keylogger", rule: "credential.keylogging", want: true,
 			run: newRun("/bin/bash", "-c", `trap 'echo "$(date) $USER $BASH_COMMAND" >> /tmp/.keyboard.log' DEBUG; echo hi`).done()},
 
+		{name: "DEBUG trap in a script: the shell appends each command line before running it", rule: "credential.keylogging", want: true, tech: "T1056.001",
+			run: func() *trace.Run {
+				b := newRun("/bin/sh", "-c", "/bin/bash /opt/t.sh").spawn(1, 2, "/usr/bin/bash", "/bin/bash", "/opt/t.sh").open(2, "/opt/t.sh", rdonly).
+					open(2, "/tmp/.k.log", appendF).open(2, "/tmp/.k.log", appendF).
+					spawn(2, 7, "/usr/bin/cat", "cat", "/tmp/.k.log").file("/tmp/.k.log", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/tmp/.k.log", Data: []byte("23/11/26 15:13:09 root echo \"Hello\"\n23/11/26 15:13:09 root cat /tmp/.k.log\n")}}
+				return b.done()
+			}()},
+		{name: "benign: a script appends progress messages to its log", rule: "credential.keylogging", want: false,
+			run: func() *trace.Run {
+				b := newRun("/bin/sh", "-c", "/bin/sh /opt/build.sh").spawn(1, 2, "/usr/bin/dash", "/bin/sh", "/opt/build.sh").
+					open(2, "/var/log/build.log", appendF).spawn(2, 7, "/usr/bin/tar", "tar", "czf", "/srv/site.tgz", "/srv/site").
+					open(2, "/var/log/build.log", appendF).file("/var/log/build.log", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/var/log/build.log", Data: []byte("packing the site\ndone\n")}}
+				return b.done()
+			}()},
+		{name: "benign: ps output appended twice to a file", rule: "credential.keylogging", want: false,
+			run: func() *trace.Run {
+				b := newRun("/bin/sh", "-c", "/bin/sh /opt/t.sh").spawn(1, 2, "/usr/bin/dash", "/bin/sh", "/opt/t.sh").
+					open(2, "/tmp/loot.txt", appendF).spawn(2, 3, "/usr/bin/ps", "ps").
+					open(2, "/tmp/loot.txt", appendF).spawn(2, 4, "/usr/bin/ps", "ps", "aux").file("/tmp/loot.txt", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/tmp/loot.txt", Data: []byte("root 4 0.0 0.0 ps aux\n")}}
+				return b.done()
+			}()},
+		{name: "benign: a script assembled with echo >> and then run", rule: "credential.keylogging", want: false,
+			run: func() *trace.Run {
+				b := newRun("/bin/sh", "-c", "/bin/bash /opt/t.sh").spawn(1, 2, "/usr/bin/bash", "/bin/bash", "/opt/t.sh").
+					open(2, "/tmp/p.sh", appendF).open(2, "/tmp/p.sh", appendF).
+					spawn(2, 5, "/usr/bin/bash", "bash", "/tmp/p.sh").spawn(5, 6, "/usr/bin/uname", "uname", "-a").file("/tmp/p.sh", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/tmp/p.sh", Data: []byte("#!/bin/bash\nuname -a\n")}}
+				return b.done()
+			}()},
+		{name: "PROMPT_COMMAND logger written into ~/.bashrc", rule: "credential.keylogging", want: true,
+			run: func() *trace.Run {
+				b := sh("x").open(1, "/root/.bashrc", appendF).file("/root/.bashrc", trace.FileModified, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/root/.bashrc", Data: []byte("alias ll='ls -l'\nPROMPT_COMMAND='history -a >(tee -a /tmp/.h >/dev/null)'\n")}}
+				return b.done()
+			}()},
+		{name: "benign: ~/.bashrc sets a PROMPT_COMMAND for the title", rule: "credential.keylogging", want: false,
+			run: func() *trace.Run {
+				b := sh("x").open(1, "/root/.bashrc", appendF).file("/root/.bashrc", trace.FileModified, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/root/.bashrc", Data: []byte("PROMPT_COMMAND='echo -ne \"\\033]0;${USER}@${HOSTNAME}\\007\"'\n")}}
+				return b.done()
+			}()},
+
 		{name: "firefox logins read", rule: "credential.browser", want: true, tech: "T1555.003",
 			run: sh("x").spawn(1, 10, "/bin/cp", "cp", "/root/.mozilla/firefox/a.default/logins.json", "/tmp/").open(10, "/root/.mozilla/firefox/a.default/logins.json", rdonly).done()},
 
