@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sandscan/sandscan/trace"
 )
@@ -77,6 +78,19 @@ func TestResourceRules(t *testing.T) {
 	runRuleCases(t, []ruleCase{
 		{name: "yes > /dev/null until the timeout", rule: "resource.cpu", want: true, tech: "T1496",
 			run: sh("yes > /dev/null").spawn(1, 10, "/usr/bin/yes", "yes").resources(6, 5.8, true).done()},
+		{name: "yes on a contended host: 77% of a core, silent until the timeout", rule: "resource.cpu", want: true, tech: "T1496",
+			run: sh("yes > /dev/null").spawn(1, 10, "/usr/bin/yes", "yes").resources(9, 7.0, true).done()},
+		{name: "benign: program busy at 70% but tracing until the timeout", rule: "resource.cpu", want: false,
+			run: func() *trace.Run {
+				b := newRun("/usr/local/bin/app")
+				for i := 0; i < 80; i++ {
+					b.t = t0.Add(time.Duration(i) * 100 * time.Millisecond)
+					b.open(1, "/srv/data/chunk", rdonly)
+				}
+				return b.resources(9, 6.3, true).done()
+			}()},
+		{name: "benign: start-up burst, then idle until the timeout", rule: "resource.cpu", want: false,
+			run: newRun("/usr/bin/java", "java", "-jar", "app.jar").resources(20, 4, true).done()},
 		{name: "benign: batch job that finished", rule: "resource.cpu", want: false,
 			run: newRun("/batch").resources(8, 7.9, false).done()},
 		{name: "benign: idle server hit the timeout", rule: "resource.cpu", want: false,

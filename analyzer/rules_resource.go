@@ -16,6 +16,13 @@ const (
 	// cpuExitedWall: a run that ended by itself must have burned this
 	// long to count (batch jobs finish; miners do not).
 	cpuExitedWall = 60.0
+	// cpuQuietShare: a run killed while a compute loop spun, on a host
+	// where other load held it below cpuBusyShare, still used this much of
+	// the time since its first event...
+	cpuQuietShare = 0.6
+	// cpuQuietTail: ...and traced nothing for this share of that time
+	// (a loop makes no syscalls; start-up work makes plenty).
+	cpuQuietTail = 0.5
 	// forkStormProcs: process creations in one run.
 	forkStormProcs = 500
 	// forkStormRate: process creations per second (over at least 2 s).
@@ -36,7 +43,7 @@ func resourceRules() []Rule {
 	return []Rule{
 		{
 			ID: "resource.cpu", Title: "CPU kept busy",
-			Description: "CPU time stayed above 80% of wall time for at least 5 s and the run was still busy when its time limit hit (or burned a minute or more before exiting): compute hijacked, as a miner does.",
+			Description: "CPU time stayed above 80% of wall time for at least 5 s and the run was still busy when its time limit hit (or burned a minute or more before exiting), or a run killed at its limit used 60% of a core since its first event while tracing nothing for the second half: compute hijacked, as a miner or a busy loop does.",
 			Severity:    SeverityMedium, Confidence: 0.7, Techniques: []string{"T1496", "T1496.001"},
 			Match: matchCPU,
 		},
@@ -65,14 +72,58 @@ func matchCPU(x *Index) []Hit {
 	run := x.Run
 	w := wall(run).Seconds()
 	share := cpuShare(run)
-	if share < cpuBusyShare || w < cpuMinWall {
-		return nil
-	}
 	stillBusy := run.Exit.TimedOut || run.Exit.Reason == trace.EndTimeout || run.Exit.Reason == trace.EndKilled
-	if !stillBusy && w < cpuExitedWall {
-		return nil
+	if share >= cpuBusyShare && w >= cpuMinWall && (stillBusy || w >= cpuExitedWall) {
+		return []Hit{{Summary: "CPU " + strconv.FormatFloat(share*100, 'f', 0, 64) + "% of wall time over " + strconv.FormatFloat(w, 'f', 1, 64) + " s"}}
 	}
-	return []Hit{{Summary: "CPU " + strconv.FormatFloat(share*100, 'f', 0, 64) + "% of wall time over " + strconv.FormatFloat(w, 'f', 1, 64) + " s"}}
+	if stillBusy {
+		if h, ok := quietSpin(x); ok {
+			return []Hit{h}
+		}
+	}
+	return nil
+}
+
+// quietSpin finds a compute loop the timeout killed: CPU time over the
+// span from the first event to the end, with the trace silent (exits
+// aside) for most of it. The span leaves out the sandbox's boot, which
+// the wall time includes.
+func quietSpin(x *Index) (Hit, bool) {
+	run := x.Run
+	if len(x.Events) == 0 {
+		return Hit{}, false
+	}
+	first := x.Events[0].Time
+	end := run.Started.Add(wall(run))
+	if run.Ended.After(end) {
+		end = run.Ended
+	}
+	lastActive, lastEv := first, 0
+	for i := range x.Events {
+		e := &x.Events[i]
+		if e.Kind == trace.KindExit || e.Time.After(end) {
+			continue
+		}
+		if e.Time.After(lastActive) {
+			lastActive, lastEv = e.Time, i
+		}
+	}
+	span := end.Sub(first).Seconds()
+	if span < cpuMinWall {
+		return Hit{}, false
+	}
+	share := run.Resources.CPUTime.Std().Seconds() / span
+	quiet := end.Sub(lastActive).Seconds()
+	if share < cpuQuietShare || quiet < cpuQuietTail*span {
+		return Hit{}, false
+	}
+	h := Hit{Summary: "CPU " + strconv.FormatFloat(share*100, 'f', 0, 64) + "% of " + strconv.FormatFloat(span, 'f', 1, 64) +
+		" s, nothing traced for the last " + strconv.FormatFloat(quiet, 'f', 1, 64) + " s until the limit killed it", Confidence: 0.6}
+	// The busy program is most likely the last one started.
+	if img := x.ImageAt(lastEv); img != nil && img.Ev >= 0 {
+		h.Events = []int{img.Ev}
+	}
+	return h, true
 }
 
 func matchForkStorm(x *Index) []Hit {
