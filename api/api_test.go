@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -641,5 +643,59 @@ func TestStalledUpload(t *testing.T) {
 	wantStatus(t, uploadTar(e, smallImage(t, "after-stall", false), ""), http.StatusAccepted)
 	if n := depth(t, e.q); n != 1 {
 		t.Errorf("depth %d, want 1", n)
+	}
+}
+
+func TestCredentialsRedacted(t *testing.T) {
+	c := Credentials{Username: "ci", Password: "hunter2-very-secret"}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("submit", "credentials", c, "ptr", &c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprint(&c), buf.String()} {
+		if strings.Contains(s, "hunter2") || !strings.Contains(s, "ci") {
+			t.Errorf("credentials shown as %q", s)
+		}
+	}
+}
+
+// syncBuffer collects log lines written from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLogsRedacted: tokens, hook secrets and registry passwords never
+// reach the log, at any level, whatever the request did.
+func TestLogsRedacted(t *testing.T) {
+	var logs syncBuffer
+	hub, _ := NewTokens("dockerhub-path-secret-0123")
+	e := newEnv(t, func(c *Config) {
+		c.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Hooks.DockerHub = hub
+	})
+	digestRef := "registry.example.com/a/b@sha256:" + strings.Repeat("a", 64)
+	wantStatus(t, e.postJSON("/v1/analyses", SubmitRequest{Image: digestRef, Credentials: &Credentials{Username: "ci", Password: "registry-password-xyz"}}), http.StatusAccepted)
+	e.postJSON("/v1/analyses", map[string]any{"image": digestRef, "credentials": map[string]string{"username": "ci", "password": "registry-password-xyz"}, "bogus": 1})
+	e.do(request{method: "GET", path: "/v1/analyses", header: map[string]string{"Authorization": "Bearer wrong-token-secret-999999"}})
+	postHook(e, "/v1/hooks/dockerhub/dockerhub-path-secret-0123", "application/json", "", `{"push_data":{"tag":"1"},"repository":{"repo_name":"NOT VALID"}}`)
+	out := logs.String()
+	if !strings.Contains(out, "POST /v1/hooks/dockerhub/{secret}") {
+		t.Fatalf("the log lacks the hook's request:\n%s", out)
+	}
+	for _, secret := range []string{testToken, "wrong-token-secret", "dockerhub-path-secret", "registry-password-xyz"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"log/slog"
 	"time"
 )
 
@@ -74,6 +75,14 @@ type Credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 }
+
+// LogValue keeps the password out of slog.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username), slog.String("password", "<redacted>"))
+}
+
+// String keeps the password out of %v.
+func (c Credentials) String() string { return c.Username + ":<redacted>" }
 
 // Verdict is an image's verdict, as GET /v1/images/{digest}/verdict gives it.
 type Verdict struct {
