@@ -104,6 +104,12 @@ func TestCredentialRules(t *testing.T) {
 				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/root/.bashrc", Data: []byte("alias ll='ls -l'\nPROMPT_COMMAND='history -a >(tee -a /tmp/.h >/dev/null)'\n")}}
 				return b.done()
 			}()},
+		{name: "DEBUG trap logging $BASH_COMMAND written into /etc/profile.d", rule: "credential.keylogging", want: true,
+			run: func() *trace.Run {
+				b := sh("x").open(1, "/etc/profile.d/z.sh", wr).file("/etc/profile.d/z.sh", trace.FileCreated, 0644)
+				b.run.Artifacts = []trace.Artifact{{Name: "a1", Path: "/etc/profile.d/z.sh", Data: []byte("trap 'echo \"$BASH_COMMAND\" >> /var/tmp/.l' DEBUG\n")}}
+				return b.done()
+			}()},
 		{name: "benign: ~/.bashrc sets a PROMPT_COMMAND for the title", rule: "credential.keylogging", want: false,
 			run: func() *trace.Run {
 				b := sh("x").open(1, "/root/.bashrc", appendF).file("/root/.bashrc", trace.FileModified, 0644)
