@@ -80,6 +80,10 @@ func TestResourceRules(t *testing.T) {
 			run: sh("yes > /dev/null").spawn(1, 10, "/usr/bin/yes", "yes").resources(6, 5.8, true).done()},
 		{name: "yes on a contended host: 77% of a core, silent until the timeout", rule: "resource.cpu", want: true, tech: "T1496",
 			run: sh("yes > /dev/null").spawn(1, 10, "/usr/bin/yes", "yes").resources(9, 7.0, true).done()},
+		{name: "yes on a busier host: 51% of a core, silent until the timeout", rule: "resource.cpu", want: true,
+			run: sh("yes > /dev/null").spawn(1, 10, "/usr/bin/yes", "yes").resources(10, 5.1, true).done()},
+		{name: "benign: idle server, silent until the timeout", rule: "resource.cpu", want: false,
+			run: newRun("/usr/sbin/nginx", "nginx", "-g", "daemon off;").resources(10, 1.5, true).done()},
 		{name: "benign: program busy at 70% but tracing until the timeout", rule: "resource.cpu", want: false,
 			run: func() *trace.Run {
 				b := newRun("/usr/local/bin/app")

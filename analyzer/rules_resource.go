@@ -17,9 +17,10 @@ const (
 	// long to count (batch jobs finish; miners do not).
 	cpuExitedWall = 60.0
 	// cpuQuietShare: a run killed while a compute loop spun, on a host
-	// where other load held it below cpuBusyShare, still used this much of
-	// the time since its first event...
-	cpuQuietShare = 0.6
+	// where other load held it below cpuBusyShare (seen: 77% and 51% for
+	// the same loop), still used this much of the time since its first
+	// event; idle runs use 10-20%...
+	cpuQuietShare = 0.4
 	// cpuQuietTail: ...and traced nothing for this share of that time
 	// (a loop makes no syscalls; start-up work makes plenty).
 	cpuQuietTail = 0.5
@@ -43,7 +44,7 @@ func resourceRules() []Rule {
 	return []Rule{
 		{
 			ID: "resource.cpu", Title: "CPU kept busy",
-			Description: "CPU time stayed above 80% of wall time for at least 5 s and the run was still busy when its time limit hit (or burned a minute or more before exiting), or a run killed at its limit used 60% of a core since its first event while tracing nothing for the second half: compute hijacked, as a miner or a busy loop does.",
+			Description: "CPU time stayed above 80% of wall time for at least 5 s and the run was still busy when its time limit hit (or burned a minute or more before exiting), or a run killed at its limit used 40% of a core since its first event while tracing nothing for the second half: compute hijacked, as a miner or a busy loop does.",
 			Severity:    SeverityMedium, Confidence: 0.7, Techniques: []string{"T1496", "T1496.001"},
 			Match: matchCPU,
 		},
