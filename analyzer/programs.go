@@ -1,49 +1,14 @@
 package analyzer
 
 import (
-	"path"
 	"strings"
+
+	"github.com/sandscan/sandscan/trace"
 )
 
-// progName normalises a program's name. Busybox applets and programs that
-// re-exec /proc/self/exe carry their real name only in argv[0].
-func progName(bin string, argv []string) (string, []string) {
-	base := path.Base(bin)
-	if bin == "" {
-		base = ""
-	}
-	var a0 string
-	if len(argv) > 0 {
-		a0 = path.Base(argv[0])
-	}
-	var args []string
-	if len(argv) > 1 {
-		args = argv[1:]
-	}
-	viaArgv0 := argv0Dispatch[base] || strings.HasPrefix(bin, "/proc/self/") ||
-		(strings.HasPrefix(bin, "/proc/") && base == "exe") || base == "" || base == "."
-	if viaArgv0 && a0 != "" {
-		// Run by its own name (`busybox wget`), the applet is argv[1].
-		if appletFirst[a0] && len(argv) > 1 {
-			a0, args = path.Base(argv[1]), argv[2:]
-		}
-		base = a0
-	}
-	// A login shell's argv[0] is "-sh".
-	return strings.TrimPrefix(base, "-"), args
-}
-
-// argv0Dispatch are multi-call binaries that act as the name they were
-// invoked by: the trace's exec names the symlink's target (pgrep,
-// systemctl, xtables-nft-multi) while argv[0] says what ran (pkill, reboot,
-// iptables). Trusting argv[0] only for these keeps `exec -a` renames of
-// ordinary programs visible to the masquerading rules.
-var argv0Dispatch = set("busybox", "toybox", "xtables-nft-multi", "xtables-legacy-multi", "xtables-multi",
-	"systemctl", "kmod", "pgrep", "killall5", "dropbearmulti", "coreutils")
-
-// appletFirst are the multi-call binaries that also take the applet as
-// their first argument (`busybox wget`, `xtables-nft-multi iptables -F`).
-var appletFirst = set("busybox", "toybox", "xtables-nft-multi", "xtables-legacy-multi", "xtables-multi", "dropbearmulti")
+// progName normalises a program's name: trace.Program, which knows the
+// multi-call binaries.
+func progName(bin string, argv []string) (string, []string) { return trace.Program(bin, argv) }
 
 // versioned are programs installed under versioned names (python3.11,
 // perl5.36, gcc-12); family maps those names back to the program.

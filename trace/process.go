@@ -3,6 +3,7 @@ package trace
 import (
 	"path"
 	"sort"
+	"strings"
 )
 
 // BuildProcesses derives the process tree from events: one Process per
@@ -76,16 +77,53 @@ func Children(procs []Process) map[int32][]int32 {
 	return m
 }
 
-// multiCall binaries pick their behaviour from argv[0] (busybox applets
-// exec as /bin/busybox or /proc/self/exe with the applet name there).
-var multiCall = map[string]bool{"busybox": true, "exe": true, "toybox": true}
-
-// ProgramName names what an exec ran: the binary's base name, or argv[0]'s
-// for busybox-style multi-call binaries.
+// ProgramName names what an exec ran: the binary's base name, or for a
+// multi-call binary the name it was invoked by (see Program).
 func ProgramName(binary string, argv []string) string {
-	name := path.Base(binary)
-	if (multiCall[name] || binary == "") && len(argv) > 0 && argv[0] != "" {
-		return path.Base(argv[0])
-	}
+	name, _ := Program(binary, argv)
 	return name
+}
+
+// Program names what an exec ran and returns its arguments. Busybox
+// applets and programs that re-exec /proc/self/exe carry their real name
+// only in argv[0]; `busybox wget URL` names the applet in argv[1].
+func Program(binary string, argv []string) (name string, args []string) {
+	base := path.Base(binary)
+	if binary == "" {
+		base = ""
+	}
+	var a0 string
+	if len(argv) > 0 {
+		a0 = path.Base(argv[0])
+	}
+	if len(argv) > 1 {
+		args = argv[1:]
+	}
+	viaArgv0 := argv0Dispatch[base] || strings.HasPrefix(binary, "/proc/self/") ||
+		(strings.HasPrefix(binary, "/proc/") && base == "exe") || base == "" || base == "."
+	if viaArgv0 && a0 != "" {
+		if appletFirst[a0] && len(argv) > 1 {
+			a0, args = path.Base(argv[1]), argv[2:]
+		}
+		base = a0
+	}
+	// A login shell's argv[0] is "-sh".
+	return strings.TrimPrefix(base, "-"), args
+}
+
+// argv0Dispatch are multi-call binaries that act as the name they were
+// invoked by: the trace's exec names the symlink's target (pgrep,
+// systemctl, xtables-nft-multi) while argv[0] says what ran (pkill, reboot,
+// iptables). Trusting argv[0] only for these keeps `exec -a` renames of
+// ordinary programs visible.
+var argv0Dispatch = map[string]bool{
+	"busybox": true, "toybox": true, "xtables-nft-multi": true, "xtables-legacy-multi": true, "xtables-multi": true,
+	"systemctl": true, "kmod": true, "pgrep": true, "killall5": true, "dropbearmulti": true, "coreutils": true,
+}
+
+// appletFirst are the multi-call binaries that also take the applet as
+// their first argument (`busybox wget`, `xtables-nft-multi iptables -F`).
+var appletFirst = map[string]bool{
+	"busybox": true, "toybox": true, "xtables-nft-multi": true, "xtables-legacy-multi": true,
+	"xtables-multi": true, "dropbearmulti": true,
 }

@@ -17,6 +17,11 @@ func TestProgramName(t *testing.T) {
 		{"/usr/bin/python3.11", []string{"python3"}, "python3.11"},
 		{"/bin/busybox", nil, "busybox"},
 		{"", []string{"sh"}, "sh"},
+		{"/usr/bin/pgrep", []string{"pkill", "cron"}, "pkill"},
+		{"/usr/sbin/xtables-nft-multi", []string{"iptables", "-F"}, "iptables"},
+		{"/bin/busybox", []string{"busybox", "wget", "u"}, "wget"},
+		{"/bin/bash", []string{"-bash"}, "bash"},
+		{"/usr/bin/python3.11", []string{"nginx: worker"}, "python3.11"},
 	}
 	for _, tt := range tests {
 		if got := ProgramName(tt.bin, tt.argv); got != tt.want {
