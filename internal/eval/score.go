@@ -149,11 +149,25 @@ func Summarize(results []Result) Summary {
 	s.Atomics.finish()
 	s.TacticsV19, s.TacticsV18, s.TacticsListed = v19.rows(), v18.rows(), listed.rows()
 	s.Tiers, s.Techniques = tiers.rows(), techs.rows()
+	slices.SortStableFunc(s.Tiers, func(a, b Recall) int { return tierRank(a.Group) - tierRank(b.Group) })
 	fpTech := s.Controls.Total - s.Controls.Clean - s.Controls.Errors
 	fpVerdict := s.Controls.Total - s.Controls.VerdictClean - s.Controls.Errors
 	s.TechniquePrecision = ratio(s.AtomicsAny, s.AtomicsAny+fpTech)
 	s.VerdictPrecision = ratio(s.AtomicsFlagged, s.AtomicsFlagged+fpVerdict)
 	return s
+}
+
+// tierRank orders the known signal tiers strongest first; others follow.
+func tierRank(tier string) int {
+	switch tier {
+	case "high":
+		return 0
+	case "medium":
+		return 1
+	case "low":
+		return 2
+	}
+	return 3
 }
 
 func (c *ControlSummary) add(r Result) {

@@ -138,3 +138,17 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("any %d flagged %d precision %v %v", s.AtomicsAny, s.AtomicsFlagged, s.TechniquePrecision, s.VerdictPrecision)
 	}
 }
+
+func TestSummarizeTierOrder(t *testing.T) {
+	var results []Result
+	for _, tier := range []string{"low", "other", "medium", "high"} {
+		results = append(results, Result{Kind: KindAtomic, Signal: tier, Detection: DetectNone})
+	}
+	var got []string
+	for _, r := range Summarize(results).Tiers {
+		got = append(got, r.Group)
+	}
+	if want := []string{"high", "medium", "low", "other"}; !slices.Equal(got, want) {
+		t.Errorf("tiers %q, want %q", got, want)
+	}
+}
