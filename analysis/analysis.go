@@ -106,9 +106,14 @@ func DecodeRequest(j queue.Job) (Request, error) {
 // Result is what a worker acks a job with: the outcome in brief. The full
 // report and the run are in the store under the analysis id (the job id).
 type Result struct {
-	Verdict    string   `json:"verdict"`
-	Score      float64  `json:"score"`
-	Techniques []string `json:"techniques"`
+	// Digest is the image digest the analysis ran on and its verdict is
+	// filed under; RequestedDigest the job's, when a tag moved between the
+	// submission and the pull.
+	Digest          string   `json:"digest,omitempty"`
+	RequestedDigest string   `json:"requested_digest,omitempty"`
+	Verdict         string   `json:"verdict"`
+	Score           float64  `json:"score"`
+	Techniques      []string `json:"techniques"`
 	// RunID is the analysis whose stored run the report was made from:
 	// the job itself, or for a reclassification the run it re-read.
 	RunID           string    `json:"run_id"`

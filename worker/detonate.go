@@ -107,7 +107,9 @@ func (w *worker) detonate(ctx context.Context, job queue.Job, req analysis.Reque
 	if err := putVerdict(ctx, w.cfg.Store, digest, job.ID, rep); err != nil {
 		return nil, err
 	}
-	res.Result = resultOf(rep, job.ID, keys)
+	digests := [2]string{res.Digest, res.RequestedDigest}
+	*res = resultOf(rep, job.ID, keys)
+	res.Digest, res.RequestedDigest = digests[0], digests[1]
 	return res, nil
 }
 

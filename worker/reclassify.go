@@ -57,8 +57,9 @@ func (w *worker) reclassify(ctx context.Context, job queue.Job, req analysis.Req
 		return nil, err
 	}
 	log.Debug("reclassified", "run", runID, "verdict", rep.Verdict)
-	res := &result{Digest: job.Digest, Result: resultOf(rep, runID, append(keys, rkeys...))}
-	return res, nil
+	res := resultOf(rep, runID, append(keys, rkeys...))
+	res.Digest = job.Digest
+	return &res, nil
 }
 
 // readRun decodes the stored run of analysis id.

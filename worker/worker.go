@@ -243,13 +243,5 @@ func (w *worker) heartbeat(ctx context.Context, l queue.Lease, cancel context.Ca
 	return func() { hcancel(); <-done }
 }
 
-// result is what a job is acked with: analysis.Result plus the digest
-// analysed, which differs from the job's when a tag moved before the pull.
-type result struct {
-	analysis.Result
-	// Digest is the image digest the analysis ran on and its verdict is
-	// filed under.
-	Digest string `json:"digest"`
-	// RequestedDigest is the job's digest when the pulled image had another.
-	RequestedDigest string `json:"requested_digest,omitempty"`
-}
+// result is what a job is acked with.
+type result = analysis.Result
