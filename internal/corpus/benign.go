@@ -19,15 +19,26 @@ func benignVariants() []Variant {
 	for i := 0; i < 10; i++ {
 		p := pick(ports, i)
 		linger := []string{"0s", "1s", "20s"}[i%3]
-		f.add(fmt.Sprintf("Go HTTP service on 127.0.0.1:%d, %d self-requests, lingers %s", p, 3+i, linger),
-			fmt.Sprintf("echo starting service\nexec %s serve -addr 127.0.0.1:%d -requests %d -interval %dms -linger %s\n", BehavePath, p, 3+i, 100+50*(i%4), linger))
+		desc := fmt.Sprintf("Go HTTP service on 127.0.0.1:%d, %d self-requests, lingers %s", p, 3+i, linger)
+		if i%2 == 1 {
+			f.addExec(desc, []string{pick([]string{"/usr/local/bin/server", "/app/web", "/usr/bin/api"}, i), "serve",
+				"-addr", fmt.Sprintf("127.0.0.1:%d", p), "-requests", fmt.Sprint(3 + i), "-linger", linger})
+			continue
+		}
+		f.add(desc, fmt.Sprintf("echo starting service\nexec %s serve -addr 127.0.0.1:%d -requests %d -interval %dms -linger %s\n", BehavePath, p, 3+i, 100+50*(i%4), linger))
 	}
 	out = append(out, f.out...)
 
 	// A Go batch job.
 	f = newFamily(Benign, "benign-go-batch", Busybox)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 12; i++ {
 		out := pick([]string{"/var/tmp/result.txt", "/srv/out.txt", "/tmp/primes", "/data/result"}, i)
+		if i%2 == 1 {
+			f.addExec("Go batch job computing primes", []string{pick([]string{"/usr/local/bin/batch", "/app/job", "/usr/bin/report"}, i),
+				// Short jobs too: CLI tools and migrations are done in a blink.
+				"compute", "-secs", pick([]string{"0.05", "1", "0.1", "0.5", "0.2", "1.5"}, i/2), "-out", pick([]string{"/var/tmp/result.txt", "/tmp/out"}, i/2)})
+			continue
+		}
 		f.add("Go batch job computing primes", fmt.Sprintf("mkdir -p %s\n%s compute -secs %.1f -out %s\ncat %s\n",
 			dirOf(out), BehavePath, 0.5+0.5*float64(i%4), out, out), withEnv(pick([]string{"COMPUTE_CHILD=1", "X=1"}, i)))
 	}
@@ -221,7 +232,7 @@ ls -l /var/log/app
 		f.add("entrypoint creates a service user and runs the job as it", fmt.Sprintf(`useradd -r -m -d /home/%s -s /usr/sbin/nologin %s
 mkdir -p /var/lib/%s && chown %s /var/lib/%s
 su -s /bin/bash %s -c 'cd /var/lib/%s && %s'
-`, u, u, u, u, u, u, u, pick([]string{"python3 -c \"print(sum(range(10**6)))\"", "echo ok > state", "ls -la", "date > started", "node -e 'console.log(process.version)'"}, i)))
+`, u, u, u, u, u, u, u, pick([]string{"python3 -c \"print(sum(range(10**6)))\"", "echo ok > state", "ls -la", "date > started", "node -e \"console.log(process.version)\""}, i)))
 	}
 	out = append(out, f.out...)
 
@@ -245,6 +256,46 @@ EOF`,
 			`python3 -c "import sqlite3; c=sqlite3.connect(':memory:'); c.execute('create table t(x)'); c.executemany('insert into t values (?)', [(i,) for i in range(100000)]); print(c.execute('select sum(x) from t').fetchone())"`,
 			`node -e "const c=require('crypto'); let h=''; for (let i=0;i<20000;i++) h=c.createHash('sha1').update(h+i).digest('hex'); console.log(h)"`,
 		}, i)+"\n", withTimeout(15*time.Second))
+	}
+	out = append(out, f.out...)
+
+	// Idle services: heartbeats, waiting listeners, a cron daemon with
+	// nothing due. Services spend most of their life like this, and the
+	// sandbox stops them at its time limit.
+	f = newFamily(Benign, "benign-idle", Busybox)
+	for i := 0; i < 10; i++ {
+		f.add("an idle service: waits, logs a heartbeat now and then", pick([]string{
+			fmt.Sprintf("echo ready\nwhile true; do sleep %d; echo \"heartbeat $(date -u +%%s)\"; done\n", 1+i%4),
+			"exec tail -f /dev/null\n",
+			fmt.Sprintf("echo waiting for work\nexec sleep %d\n", 30+i),
+			fmt.Sprintf("echo '*/%d * * * * echo tick' | crontab -\nexec crond -f -l 8\n", 5+i),
+			fmt.Sprintf("nc -l -p %d -s 127.0.0.1 > /var/tmp/inbox &\necho listening\nwait\n", pick(ports, i)),
+		}, i))
+	}
+	out = append(out, f.out...)
+
+	f = newFamily(Benign, "benign-go-idle", Busybox)
+	for i := 0; i < 6; i++ {
+		if i%2 == 1 {
+			f.addExec("a Go web service that nobody calls", []string{pick([]string{"/usr/local/bin/svc", "/app/server"}, i),
+				"serve", "-addr", fmt.Sprintf("127.0.0.1:%d", pick(ports, i+2)), "-requests", "0", "-linger", "60s"})
+			continue
+		}
+		f.add("a Go web service that nobody calls, or a slow batch job", pick([]string{
+			fmt.Sprintf("exec %s serve -addr 127.0.0.1:%d -requests 0 -linger 60s\n", BehavePath, pick(ports, i)),
+			fmt.Sprintf("sleep %d\nexec %s compute -secs 0.2 -out /var/tmp/late.txt\n", 2+i, BehavePath),
+		}, i))
+	}
+	out = append(out, f.out...)
+
+	f = newFamily(Benign, "benign-debian-daemons", Debian)
+	for i := 0; i < 8; i++ {
+		f.add("a server in the foreground waiting for clients", pick([]string{
+			fmt.Sprintf("exec redis-server --port %d --bind 127.0.0.1 --save ''\n", 6380+i),
+			fmt.Sprintf("cd /srv && exec python3 -m http.server %d --bind 127.0.0.1\n", pick(ports, i)),
+			"mkdir -p /var/www/html && echo hi > /var/www/html/index.html\nexec nginx -g 'daemon off;'\n",
+			"exec cron -f\n",
+		}, i), withTimeout(8*time.Second))
 	}
 	out = append(out, f.out...)
 

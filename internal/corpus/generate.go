@@ -267,10 +267,17 @@ func (b *builder) image(ctx context.Context, v Variant) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := append([]imagebuild.File{
-		{Path: BehavePath, Source: b.behave, Mode: 0o755},
-		{Path: EntrypointPath, Content: v.Entrypoint(), Mode: 0o755},
-	}, v.Files...)
+	files := []imagebuild.File{{Path: BehavePath, Source: b.behave, Mode: 0o755}}
+	entry := []string{EntrypointPath}
+	if len(v.Exec) > 0 {
+		entry = v.Exec
+		if v.Exec[0] != BehavePath {
+			files = append(files, imagebuild.File{Path: v.Exec[0], Source: b.behave, Mode: 0o755})
+		}
+	} else {
+		files = append(files, imagebuild.File{Path: EntrypointPath, Content: v.Entrypoint(), Mode: 0o755})
+	}
+	files = append(files, v.Files...)
 	top, err := imagebuild.Build(ctx, imagebuild.Spec{Name: v.Name, Files: files})
 	if err != nil {
 		return nil, err
@@ -291,7 +298,7 @@ func (b *builder) image(ctx context.Context, v Variant) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", runtime.GOARCH
 	cf.Config = v1.Config{
-		Entrypoint: []string{EntrypointPath},
+		Entrypoint: entry,
 		Env:        append(append([]string(nil), commonEnv...), v.Env...),
 		WorkingDir: "/",
 		User:       v.User,
@@ -307,7 +314,9 @@ func (b *builder) detonate(ctx context.Context, sb *sandbox.Sandbox, v Variant) 
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	ref := fmt.Sprintf("%s/corpus/%s:latest", b.addr, v.Name)
+	// One repository, a tag per variant: containerd labels the shared base
+	// layer with every repository it came from, and those labels are capped.
+	ref := fmt.Sprintf("%s/sandscan-corpus:%s", b.addr, v.Name)
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
 		return nil, err

