@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -87,6 +88,9 @@ func Generate(ctx context.Context, sb *sandbox.Sandbox, cfg Config) error {
 		return err
 	}
 	defer b.close()
+	// The images are only a way into the sandbox: remove them from
+	// containerd afterwards (its GC then frees their snapshots).
+	defer b.removeImages(sb)
 
 	for i, v := range variants {
 		e := entryOf(v)
@@ -156,6 +160,17 @@ type builder struct {
 	addr   string
 	srv    *http.Server
 	tmp    string
+	pulled []string // image names in containerd
+}
+
+func (b *builder) removeImages(sb *sandbox.Sandbox) {
+	ctx := namespaces.WithNamespace(context.Background(), sb.Runtime().Namespace)
+	is := sb.Client().ImageService()
+	for _, n := range b.pulled {
+		if err := is.Delete(ctx, n); err != nil {
+			b.log.Warn("could not remove corpus image", "image", n, "err", err)
+		}
+	}
 }
 
 func newBuilder(ctx context.Context, cfg Config, log *slog.Logger) (*builder, error) {
@@ -332,6 +347,7 @@ func (b *builder) detonate(ctx context.Context, sb *sandbox.Sandbox, v Variant) 
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	b.pulled = append(b.pulled, im.Info.Name)
 	timeout := v.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
