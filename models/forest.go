@@ -184,42 +184,99 @@ func (r *subspaceRule) GenerateSplitRule(f base.FixedDataGrid) *trees.DecisionTr
 	if r.err != nil {
 		return nil
 	}
-	g, ids, avail, err := r.canonical(f)
+	c, err := r.canonical(f)
 	if err != nil {
 		r.err = err
 		return nil
 	}
-	if len(avail) == 0 || len(ids) < 2 {
+	if len(c.avail) == 0 || len(c.ids) < 2 {
 		return nil
 	}
 	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], r.seed)
 	h.Write(b[:])
-	for _, id := range ids {
+	for _, id := range c.ids {
 		binary.LittleEndian.PutUint64(b[:], uint64(id))
 		h.Write(b[:])
 	}
-	order := slices.Clone(avail)
+	order := make([]int, len(c.avail)) // positions in c.avail
+	for i := range order {
+		order[i] = i
+	}
 	shuffle(newRNG(h.Sum64()), order)
 	for start := 0; start < len(order); start += r.k {
 		cand := slices.Clone(order[start:min(start+r.k, len(order))])
 		slices.Sort(cand)
-		attrs := make([]base.Attribute, len(cand))
-		for i, c := range cand {
-			attrs[i] = r.d.feats[c]
+		// golearn finds each candidate's best threshold; the gains are
+		// compared here, because golearn's own comparison subtracts from
+		// an entropy it sums in map order, which can flip near-ties.
+		var best *trees.DecisionTreeRule
+		bestGain := math.Inf(-1)
+		for _, pos := range cand {
+			rule := r.ig.GetSplitRuleFromSelection([]base.Attribute{r.d.feats[c.avail[pos]]}, c.g)
+			if rule == nil || rule.SplitAttr == nil || math.IsInf(rule.SplitVal, 0) || math.IsNaN(rule.SplitVal) {
+				continue
+			}
+			if g := c.gain(pos, rule.SplitVal); g > bestGain {
+				best, bestGain = rule, g
+			}
 		}
-		rule := r.ig.GetSplitRuleFromSelection(attrs, g)
-		if rule != nil && rule.SplitAttr != nil && !math.IsInf(rule.SplitVal, 0) && !math.IsNaN(rule.SplitVal) {
-			return rule
+		if best != nil {
+			return best
 		}
 	}
 	return nil
 }
 
+// rows is a node's training rows in canonical order.
+type rows struct {
+	g     *base.DenseInstances
+	ids   []int
+	avail []int       // feature indices present
+	vals  [][]float64 // [row][position in avail]
+	class []int       // class index per row
+	n     int         // number of classes
+}
+
+// gain is the information gain of splitting on avail[pos] at t, summed
+// in class order so it is the same number every time.
+func (c *rows) gain(pos int, t float64) float64 {
+	all := make([]float64, c.n)
+	lo := make([]float64, c.n)
+	hi := make([]float64, c.n)
+	var nlo, nhi float64
+	for i, v := range c.vals {
+		all[c.class[i]]++
+		if v[pos] > t {
+			hi[c.class[i]]++
+			nhi++
+		} else {
+			lo[c.class[i]]++
+			nlo++
+		}
+	}
+	n := nlo + nhi
+	return entropyOf(all, n) - nlo/n*entropyOf(lo, nlo) - nhi/n*entropyOf(hi, nhi)
+}
+
+func entropyOf(counts []float64, n float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	var h float64
+	for _, k := range counts {
+		if k > 0 {
+			p := k / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
 // canonical copies f's rows into dense instances ordered by the hidden row
 // number, and lists the row numbers and the features f still holds.
-func (r *subspaceRule) canonical(f base.FixedDataGrid) (*base.DenseInstances, []int, []int, error) {
+func (r *subspaceRule) canonical(f base.FixedDataGrid) (*rows, error) {
 	d := r.d
 	var avail []int
 	for _, a := range f.AllAttributes() {
@@ -234,17 +291,17 @@ func (r *subspaceRule) canonical(f base.FixedDataGrid) (*base.DenseInstances, []
 	for _, i := range avail {
 		s, err := f.GetAttribute(d.feats[i])
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		specs = append(specs, s)
 	}
 	rowSpec, err := f.GetAttribute(d.row)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	classSpec, err := f.GetAttribute(d.class)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	specs = append(specs, rowSpec, classSpec)
 	type rec struct {
@@ -266,7 +323,7 @@ func (r *subspaceRule) canonical(f base.FixedDataGrid) (*base.DenseInstances, []
 		return true, nil
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	slices.SortFunc(recs, func(a, b rec) int { return cmp.Compare(a.id, b.id) })
 
@@ -277,18 +334,25 @@ func (r *subspaceRule) canonical(f base.FixedDataGrid) (*base.DenseInstances, []
 	}
 	gc := g.AddAttribute(d.class)
 	if err := g.AddClassAttribute(d.class); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := g.Extend(len(recs)); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	ids := make([]int, len(recs))
+	c := &rows{g: g, ids: make([]int, len(recs)), avail: avail, vals: make([][]float64, len(recs)),
+		class: make([]int, len(recs)), n: len(d.classes)}
 	for i, rc := range recs {
-		ids[i] = rc.id
+		c.ids[i] = rc.id
+		c.vals[i] = rc.vals
+		ci, ok := slices.BinarySearch(d.classes, d.class.GetStringFromSysVal(rc.class))
+		if !ok {
+			return nil, fmt.Errorf("models: row of unknown class")
+		}
+		c.class[i] = ci
 		for j, s := range gs {
 			g.Set(s, i, base.PackFloatToBytes(rc.vals[j]))
 		}
 		g.Set(gc, i, rc.class)
 	}
-	return g, ids, avail, nil
+	return c, nil
 }

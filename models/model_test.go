@@ -168,3 +168,24 @@ func TestTrainRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainIsReproducibleWithTies trains on integer-valued features, where
+// many candidate splits tie: ties must break the same way every time.
+func TestTrainIsReproducibleWithTies(t *testing.T) {
+	data, names := benchData()
+	first := save(t, mustTrain(t, data, names))
+	for i := 0; i < 2; i++ {
+		if again := save(t, mustTrain(t, data, names)); !bytes.Equal(first, again) {
+			t.Fatalf("training %d differs from the first", i+2)
+		}
+	}
+}
+
+func mustTrain(t *testing.T, data []Sample, names []string) *Model {
+	t.Helper()
+	m, err := Train(data, names, 11, WithTrees(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
