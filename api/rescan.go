@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sandscan/sandscan/analysis"
 	"github.com/sandscan/sandscan/queue"
 )
 
@@ -51,10 +52,31 @@ func (s *Server) postRescan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.indexJobs(r.Context(), rs.Analyses)
 	rs.Links = Links{Self: rescanPath(rs.ID)}
 	w.Header().Set("Location", rs.Links.Self)
 	writeJSON(w, http.StatusAccepted, rs)
 	return nil
+}
+
+// indexJobs adds jobs queued elsewhere (a rescan's) to the listing
+// index; a job already there is written again under the same key.
+func (s *Server) indexJobs(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		st, err := s.q.Status(ctx, id)
+		if err != nil {
+			s.log.Warn("index a rescan job", "id", id, "err", err)
+			continue
+		}
+		j := st.Job
+		e := indexEntry{ID: j.ID, Digest: j.Digest, Image: j.Image, Reason: j.Reason, Mode: j.Mode, Created: j.Created}
+		if req, err := analysis.DecodeRequest(j); err == nil {
+			e.Repository = req.Repository
+		}
+		if err := s.putIndex(ctx, e); err != nil {
+			s.log.Warn("index a rescan job", "id", id, "err", err)
+		}
+	}
 }
 
 // getRescan is GET /v1/rescans/{id}.
