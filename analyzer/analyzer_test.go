@@ -42,7 +42,7 @@ func TestClassifierSeam(t *testing.T) {
 		score   float64
 	}{
 		{"confident malicious model alone is suspicious", Classification{Label: "miner", Probability: 1, Model: "rf-1"}, VerdictSuspicious, 0.6},
-		{"benign model changes nothing", Classification{Label: "benign", Probability: 0.99, Model: "rf-1"}, VerdictClean, 0.006},
+		{"benign model changes nothing", Classification{Label: "benign", Probability: 0.99, Model: "rf-1"}, VerdictClean, 0},
 		{"anomaly adds a little", Classification{Label: "benign", Probability: 1, Model: "rf-1", Anomaly: 1}, VerdictClean, 0.25},
 	}
 	for _, tt := range tests {
@@ -98,6 +98,30 @@ func TestPolicy(t *testing.T) {
 		}
 		if p.score < 0 || p.score > 1 {
 			t.Errorf("%s: score %v out of range", tt.name, p.score)
+		}
+	}
+}
+
+func TestPolicyModel(t *testing.T) {
+	medium := []Finding{{Rule: "a", Severity: SeverityMedium, Confidence: 0.8}}
+	tests := []struct {
+		name     string
+		findings []Finding
+		cls      Classification
+		want     Verdict
+	}{
+		{"unsure benign label adds nothing", nil, Classification{Label: "benign", Probability: 0.4}, VerdictClean},
+		{"split malicious vote is no evidence", nil, Classification{Label: "dropper", Probability: 0.5}, VerdictClean},
+		{"confident model alone: suspicious", nil, Classification{Label: "cryptominer", Probability: 0.95}, VerdictSuspicious},
+		{"model alone never malicious", nil, Classification{Label: "cryptominer", Probability: 1, Anomaly: 1}, VerdictSuspicious},
+		{"model and a medium finding: malicious", medium, Classification{Label: "cryptominer", Probability: 0.95, Anomaly: 0.8}, VerdictMalicious},
+		{"benign model keeps a medium finding suspicious", medium, Classification{Label: "benign", Probability: 0.9}, VerdictSuspicious},
+		{"far from benign runs: anomaly alone is not enough", nil, Classification{Label: "benign", Probability: 0.6, Anomaly: 1}, VerdictClean},
+	}
+	for _, tt := range tests {
+		p := decide(tt.findings, tt.cls, true)
+		if p.verdict != tt.want {
+			t.Errorf("%s: %s (rules %.3f, model %.3f), want %s", tt.name, p.verdict, p.ruleScore, p.modelScore, tt.want)
 		}
 	}
 }

@@ -33,10 +33,12 @@
 // (w ≈ 0.7) is malicious on its own, one medium finding (w ≈ 0.35) is
 // suspicious, a single low one (w = 0.14) is not, three low ones are.
 //
-// With a Classifier, the model's malicious probability p (1 - Probability
-// when its Label is "benign") and anomaly a give M = 0.6·p + 0.25·a·(1 -
-// 0.6·p); without one M = 0 and the report says model "none", label
-// "unknown". The model alone can make a run suspicious, never malicious.
+// With a Classifier, a malicious label counts from a majority of the vote
+// on: p = (Probability - 0.5) / 0.5, clamped to 0..1, and p = 0 for a
+// benign label however unsure (a split vote is no evidence). With the
+// anomaly a, M = min(0.6·p + 0.25·a·(1 - 0.6·p), 0.65); without a model
+// M = 0 and the report says model "none", label "unknown". The model alone
+// can make a run suspicious, never malicious.
 //
 // The score is S = 1 - (1 - R)(1 - M), rounded to three decimals. The
 // verdict is malicious when S ≥ 0.7, suspicious when S ≥ 0.3, clean

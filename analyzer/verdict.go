@@ -13,6 +13,11 @@ const (
 	// with no rule behind it makes a run suspicious, never malicious.
 	modelWeight   = 0.6
 	anomalyWeight = 0.25
+	// modelMinConfidence: a malicious label counts from a majority of the
+	// vote on, scaled from there; a split vote is no evidence.
+	modelMinConfidence = 0.5
+	// modelCap keeps the model alone below thresholdMalicious.
+	modelCap = 0.65
 )
 
 // severityWeight is how much one finding of a severity weighs, before its
@@ -45,11 +50,14 @@ func decide(findings []Finding, cls Classification, haveModel bool) policy {
 	}
 	p := policy{ruleScore: round3(1 - miss)}
 	if haveModel {
-		pm := clamp01(cls.Probability)
-		if benignLabel(cls.Label) {
-			pm = 1 - pm
+		// A benign label is never evidence of malice, however unsure; its
+		// anomaly score still is.
+		pm := 0.0
+		if !benignLabel(cls.Label) {
+			pm = clamp01((cls.Probability - modelMinConfidence) / (1 - modelMinConfidence))
 		}
-		p.modelScore = round3(modelWeight*pm + anomalyWeight*clamp01(cls.Anomaly)*(1-modelWeight*pm))
+		ms := modelWeight*pm + anomalyWeight*clamp01(cls.Anomaly)*(1-modelWeight*pm)
+		p.modelScore = round3(min(ms, modelCap))
 	}
 	p.score = round3(1 - (1-p.ruleScore)*(1-p.modelScore))
 	switch {
