@@ -44,7 +44,7 @@ func runAnalyze(ctx context.Context, g *globals, args []string) error {
 	if err := checkFormat(f.format); err != nil {
 		return withCode(ExitUsage, fmt.Errorf("analyze: %w", err))
 	}
-	az := analyzer.New()
+	az := newAnalyzer()
 	if f.fromRun != "" {
 		if len(refs) > 0 {
 			return withCode(ExitUsage, errors.New("analyze: --from-run takes no image"))

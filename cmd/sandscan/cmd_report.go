@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"github.com/sandscan/sandscan/analyzer"
 )
 
 // runReport writes the report of a saved Run in any format: reports are a
@@ -34,7 +32,7 @@ func runReport(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = g.emit(analyzer.New(), *format, files[0], run)
+	err = g.emit(newAnalyzer(), *format, files[0], run)
 	var v verdictCode
 	if errors.As(err, &v) {
 		return nil // report prints; the verdict is analyze's exit status

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/sandscan/sandscan/analyzer"
 	"github.com/sandscan/sandscan/queue"
 	"github.com/sandscan/sandscan/sandbox"
 	"github.com/sandscan/sandscan/store"
@@ -91,7 +90,7 @@ func (g *globals) runWorkers(ctx context.Context, f *workerFlags, qcfg queue.Con
 		Queue:    q,
 		Store:    st,
 		Sandbox:  sb,
-		Analyzer: workerAnalyzer(),
+		Analyzer: newAnalyzer(),
 		Workers:  f.workers,
 		Limits: sandbox.Limits{
 			Timeout: f.timeout, MemoryBytes: f.memoryMB << 20, Pids: f.pids, CPUs: f.cpus,
@@ -103,9 +102,6 @@ func (g *globals) runWorkers(ctx context.Context, f *workerFlags, qcfg queue.Con
 		Log:       g.log,
 	})
 }
-
-// workerAnalyzer is the analyzer workers report with.
-func workerAnalyzer() *analyzer.Analyzer { return analyzer.New() }
 
 // registerDeliveryFlags tunes delivery on either queue backend.
 func registerDeliveryFlags(fs *flag.FlagSet, c *queue.Config) {

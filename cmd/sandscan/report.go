@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sandscan/sandscan/analyzer"
+	"github.com/sandscan/sandscan/models/classifier"
 	"github.com/sandscan/sandscan/trace"
 )
 
@@ -73,3 +76,27 @@ func readRun(path string) (*trace.Run, error) {
 	}
 	return run, nil
 }
+
+// newAnalyzer is the analyzer every command reports with: the rules and
+// the shipped model. The model is embedded in the binary, so failing to
+// load it is a build defect, reported once and worked around with the
+// rules alone rather than refusing to analyze.
+func newAnalyzer() *analyzer.Analyzer {
+	modelOnce.Do(func() {
+		c, err := classifier.Default()
+		if err != nil {
+			slog.Error("the shipped model does not load; reporting with rules only", "err", err)
+			return
+		}
+		modelClassifier = c
+	})
+	if modelClassifier == nil {
+		return analyzer.New()
+	}
+	return analyzer.New(analyzer.WithClassifier(modelClassifier))
+}
+
+var (
+	modelOnce       sync.Once
+	modelClassifier analyzer.Classifier
+)

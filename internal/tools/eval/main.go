@@ -13,6 +13,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sandscan/sandscan/analyzer"
+	"github.com/sandscan/sandscan/models/classifier"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -78,7 +80,13 @@ func run(ctx context.Context, f flags, log *slog.Logger) error {
 		return err
 	}
 	state := stateDir(f.state)
+	// Score as the product reports: the rules and the shipped model.
+	cls, err := classifier.Default()
+	if err != nil {
+		return err
+	}
 	cfg := eval.Config{
+		Analyzer:         analyzer.New(analyzer.WithClassifier(cls)),
 		RunsDir:          runsDir(state, f.corpus),
 		Images:           eval.NewImages(filepath.Join(state, "eval", "images"), "/bin/busybox", log),
 		Limits:           sandbox.Limits{MemoryBytes: f.memoryMB << 20},
