@@ -53,6 +53,9 @@ type Config struct {
 	Log *slog.Logger
 	// Progress, when set, gets one line per finished test.
 	Progress io.Writer
+
+	// model is what the last report named as its model.
+	model string
 }
 
 func (c *Config) analyzer() *analyzer.Analyzer {
@@ -141,7 +144,7 @@ func Detonate(ctx context.Context, sb *sandbox.Sandbox, c *Corpus, cfg Config) (
 
 	for i, t := range tests {
 		if err := ctx.Err(); err != nil {
-			res.finish()
+			res.finish(cfg.model)
 			return res, err
 		}
 		log.Info("detonating", "n", fmt.Sprintf("%d/%d", i+1, len(tests)), "id", t.ID, "name", t.Name, "timeout", t.Timeout)
@@ -150,7 +153,7 @@ func Detonate(ctx context.Context, sb *sandbox.Sandbox, c *Corpus, cfg Config) (
 		res.Tests = append(res.Tests, r)
 		progress(cfg.Progress, r)
 	}
-	res.finish()
+	res.finish(cfg.model)
 	return res, ctx.Err()
 }
 
@@ -194,18 +197,20 @@ func detonateOne(ctx context.Context, sb *sandbox.Sandbox, t Test, base *Base, c
 			cfg.log().Warn("could not save the run", "id", t.ID, "err", err)
 		}
 	}
-	score(&r, t, run, cfg.analyzer())
+	cfg.model = score(&r, t, run, cfg.analyzer())
 	return r, run.Sandbox.Network
 }
 
-func score(r *Result, t Test, run *trace.Run, az *analyzer.Analyzer) {
+// score analyzes run into r and returns the model the report names.
+func score(r *Result, t Test, run *trace.Run, az *analyzer.Analyzer) string {
 	rep, err := az.Analyze(run)
 	if err != nil {
 		r.Seconds = round3(run.Timings.Total.Std().Seconds())
 		r.fail(fmt.Errorf("analyze: %w", err))
-		return
+		return ""
 	}
 	r.Fill(t, run, rep)
+	return rep.Analyzer.Model
 }
 
 // removeImage drops a test's image from containerd: its layer is no use
@@ -223,7 +228,7 @@ func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 	res := newResults(c, cfg, true)
 	for _, t := range Select(c, cfg) {
 		if err := ctx.Err(); err != nil {
-			res.finish()
+			res.finish(cfg.model)
 			return res, err
 		}
 		r := newResult(t)
@@ -234,13 +239,13 @@ func Rescore(ctx context.Context, c *Corpus, cfg Config) (*Results, error) {
 		case err != nil:
 			r.fail(err)
 		default:
-			score(&r, t, run, cfg.analyzer())
+			cfg.model = score(&r, t, run, cfg.analyzer())
 			res.sawNetwork(run.Sandbox.Network)
 		}
 		res.Tests = append(res.Tests, r)
 		progress(cfg.Progress, r)
 	}
-	res.finish()
+	res.finish(cfg.model)
 	return res, nil
 }
 
@@ -265,7 +270,10 @@ func (res *Results) sawNetwork(mode string) {
 	}
 }
 
-func (res *Results) finish() {
+func (res *Results) finish(model string) {
+	if model != "" {
+		res.Analyzer.Model = model
+	}
 	res.Finished = time.Now().UTC()
 	res.Summary = Summarize(res.Tests)
 }

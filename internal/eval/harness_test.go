@@ -155,6 +155,9 @@ func TestDetonateEndToEnd(t *testing.T) {
 			t.Errorf("rescore %s: %+v, detonation gave %+v", r.ID, r, o)
 		}
 	}
+	if again.Analyzer.Model != "none" {
+		t.Errorf("model %q, want none (rules only)", again.Analyzer.Model)
+	}
 	if !again.Rescored || again.Network != sandbox.NetworkSinkhole {
 		t.Errorf("rescored %v network %q", again.Rescored, again.Network)
 	}

@@ -26,9 +26,12 @@ type Results struct {
 	// Rescored results come from saved runs, not new detonations.
 	Rescored bool   `json:"rescored"`
 	Network  string `json:"network"`
+	// Analyzer names what scored the runs; Model is the classifier's
+	// name, "none" for rules alone.
 	Analyzer struct {
 		Version string `json:"version"`
 		Rules   string `json:"rules"`
+		Model   string `json:"model"`
 	} `json:"analyzer"`
 	Tests   []Result `json:"tests"`
 	Summary Summary  `json:"summary"`
@@ -57,6 +60,9 @@ type Result struct {
 	Reported      []Reported `json:"reported"`
 	Verdict       string     `json:"verdict,omitempty"`
 	Score         float64    `json:"score"`
+	// Class is the model's label and its probability.
+	Class       string  `json:"class,omitempty"`
+	Probability float64 `json:"class_probability,omitempty"`
 
 	Seconds    float64 `json:"seconds"`
 	ExitCode   int     `json:"exit_code"`
@@ -99,6 +105,7 @@ func (r *Result) Fill(t Test, run *trace.Run, rep *analyzer.Report) {
 	r.ExitCode, r.ExitReason, r.TimedOut = run.Exit.Code, run.Exit.Reason, run.Exit.TimedOut
 	r.Events, r.Dropped = max(run.EventsTotal, uint64(len(run.Events))), run.Dropped
 	r.Verdict, r.Score = string(rep.Verdict), rep.Score
+	r.Class, r.Probability = rep.Classification.Label, rep.Classification.Probability
 	var ids []string
 	r.Reported = make([]Reported, 0, len(rep.Techniques))
 	for _, h := range rep.Techniques {

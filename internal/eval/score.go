@@ -119,7 +119,7 @@ type ControlFP struct {
 
 // Summarize computes the recall tables and control counts of results.
 func Summarize(results []Result) Summary {
-	var s Summary
+	s := Summary{Controls: ControlSummary{FalsePositives: []ControlFP{}}}
 	v19 := newGroups()
 	v18 := newGroups()
 	listed := newGroups()

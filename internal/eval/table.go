@@ -18,8 +18,9 @@ func (res *Results) WriteTable(w io.Writer) error {
 		how = "re-scored from saved runs"
 	}
 	p.f("# Sandscan evaluation\n\n")
-	p.f("Corpus `%s`, %s, network `%s`, analyzer %s (rules %s), %s.\n\n",
-		res.Corpus, how, cmp.Or(res.Network, "?"), res.Analyzer.Version, res.Analyzer.Rules, res.Started.Format("2006-01-02 15:04 MST"))
+	p.f("Corpus `%s`, %s, network `%s`, analyzer %s (rules %s, model %s), %s.\n\n",
+		res.Corpus, how, cmp.Or(res.Network, "?"), res.Analyzer.Version, res.Analyzer.Rules, cmp.Or(res.Analyzer.Model, "?"),
+		res.Started.Format("2006-01-02 15:04 MST"))
 
 	p.f("## Totals\n\n")
 	a := s.Atomics

@@ -13,8 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/sandscan/sandscan/analyzer"
-	"github.com/sandscan/sandscan/models/classifier"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,8 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sandscan/sandscan/analyzer"
 	"github.com/sandscan/sandscan/internal/eval"
 	"github.com/sandscan/sandscan/internal/rootfs"
+	"github.com/sandscan/sandscan/models/classifier"
 	"github.com/sandscan/sandscan/sandbox"
 	"github.com/sandscan/sandscan/sandbox/setup"
 )
