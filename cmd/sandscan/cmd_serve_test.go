@@ -44,9 +44,14 @@ func freeAddr(t testing.TB) string {
 // (the runtime stays the machine's).
 func startServe(t testing.TB, extra ...string) servedAPI {
 	t.Helper()
+	return startServeIn(t, t.TempDir(), extra...)
+}
+
+// startServeIn runs serve on the queue and store kept in dir.
+func startServeIn(t testing.TB, dir string, extra ...string) servedAPI {
+	t.Helper()
 	t.Setenv("SANDSCAN_TOKEN", serveToken)
 	addr := freeAddr(t)
-	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	stderr := &syncWriter{}
@@ -148,6 +153,12 @@ func TestServeSubmitWait(t *testing.T) {
 	if st := s.get(t, "/v1/images/"+a.Digest+"/verdicts", &h); st != 200 || len(h.Verdicts) != 2 {
 		t.Errorf("history after the rescan: %d %+v", st, h)
 	}
+	// The rescan's job is listed beside the first analysis, newest first.
+	var l api.AnalysisList
+	if st := s.get(t, "/v1/analyses", &l); st != 200 || len(l.Analyses) != 2 || l.Analyses[0].Reason != "rescan" ||
+		l.Analyses[0].Mode != "reclassify" || l.Analyses[1].ID != id {
+		t.Errorf("list after the rescan: %d %+v", st, l)
+	}
 	if code := s.stop(); code != 0 {
 		t.Errorf("serve exit %d:\n%s", code, s.stderr.String())
 	}
@@ -195,6 +206,34 @@ func TestServeRegistryWebhook(t *testing.T) {
 	var l api.AnalysisList
 	if s.get(t, "/v1/analyses", &l) != http.StatusOK || len(l.Analyses) != 1 {
 		t.Errorf("after a second push of the same digest: %+v", l)
+	}
+}
+
+// TestServeRestart: an analysis queued by an API-only server survives
+// its restart and is finished by the next server, which has workers.
+func TestServeRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := startServeIn(t, dir, "--no-workers")
+	code, stdout, stderr := sandscan(t, "submit", "--server", s.url, "../../testdata/images/benign-batch.docker.tar")
+	if code != 0 {
+		t.Fatalf("submit: exit %d %s %s", code, stdout, stderr)
+	}
+	id := strings.Fields(stdout)[0]
+	if code := s.stop(); code != 0 {
+		t.Fatalf("serve --no-workers exit %d:\n%s", code, s.stderr.String())
+	}
+	s = startServeIn(t, dir, "--workers", "1")
+	var a api.Analysis
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if s.get(t, "/v1/analyses/"+id, &a) == http.StatusOK && a.Status == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("analysis %s after the restart: %+v\n%s", id, a, s.stderr.String())
+		}
+	}
+	if a.Result == nil || a.Result.Verdict != "clean" {
+		t.Errorf("benign-batch from a docker archive: %+v", a.Result)
 	}
 }
 
