@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/sandscan/sandscan/internal/testservers"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,7 +146,7 @@ func TestHookHarbor(t *testing.T) {
 // TestHookDockerHub resolves the pushed tag on a real registry standing
 // in for Docker Hub (a mirror), so the job names the digest.
 func TestHookDockerHub(t *testing.T) {
-	reg := startRegistry(t, "", "")
+	reg := testservers.Registry(t)
 	digest := pushArchive(t, smallImage(t, "hub", false), reg+"/team/app:1.0")
 	hub, _ := NewTokens("dockerhub-path-secret-0123")
 	e := newEnv(t, func(c *Config) { c.Hooks = HookConfig{DockerHub: hub, DockerHubRegistry: reg} })
@@ -174,7 +175,7 @@ func TestHookDockerHub(t *testing.T) {
 // and pins the job to the digest; unknown tags and unreachable registries
 // are told apart.
 func TestSubmitByReference(t *testing.T) {
-	reg := startRegistry(t, "", "")
+	reg := testservers.Registry(t)
 	digest := pushArchive(t, smallImage(t, "ref", false), reg+"/team/ref:v1")
 	e := newEnv(t)
 	r := e.postJSON("/v1/analyses", SubmitRequest{Image: reg + "/team/ref:v1", Network: "none", Timeout: "45"})

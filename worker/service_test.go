@@ -2,11 +2,8 @@ package worker_test
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,39 +22,6 @@ import (
 	"github.com/sandscan/sandscan/store/s3"
 	"github.com/sandscan/sandscan/worker"
 )
-
-// startRegistry runs Debian's Distribution registry (setup installs it)
-// on a loopback port and returns its host:port.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
-	p := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("docker-registry", "serve", p)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start docker-registry: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("registry did not come up")
-		}
-	}
-}
 
 // pushImage builds a small busybox image running script and pushes it
 // to ref; it returns the image's digest.
@@ -104,7 +68,7 @@ func registryJob(t testing.TB, digest, ref string) queue.Job {
 func TestRegistryImage(t *testing.T) {
 	q, st, _ := openLocal(t)
 	ctx := t.Context()
-	addr := startRegistry(t)
+	addr := testservers.Registry(t)
 	ref := addr + "/team/app:v1"
 	digest := pushImage(t, ref, "echo pulled > /var/tmp/marker")
 	startWorkers(t, worker.Config{Queue: q, Store: st})

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/sandscan/sandscan/internal/testservers"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -169,7 +168,7 @@ func TestServeSubmitWait(t *testing.T) {
 // that digest appears, with nothing but the webhook to trigger it.
 func TestServeRegistryWebhook(t *testing.T) {
 	s := startServe(t, "--workers", "1")
-	reg := startNotifyingRegistry(t, s.url+"/v1/hooks/distribution", "Bearer "+serveToken)
+	reg := testservers.Registry(t, testservers.Notify(s.url+"/v1/hooks/distribution", "Bearer "+serveToken))
 	dest := "docker://" + reg + "/team/app:1"
 	out, err := exec.Command("skopeo", "copy", "--dest-tls-verify=false", "oci-archive:../../testdata/images/benign-batch.tar", dest).CombinedOutput()
 	if err != nil {
@@ -234,59 +233,6 @@ func TestServeRestart(t *testing.T) {
 	}
 	if a.Result == nil || a.Result.Verdict != "clean" {
 		t.Errorf("benign-batch from a docker archive: %+v", a.Result)
-	}
-}
-
-// startNotifyingRegistry runs Debian's Distribution registry on loopback,
-// sending its notifications to url with the Authorization header auth.
-func startNotifyingRegistry(t *testing.T, url, auth string) string {
-	t.Helper()
-	addr := freeAddr(t)
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: %s
-http:
-  addr: %s
-notifications:
-  endpoints:
-    - name: sandscan
-      url: %s
-      headers:
-        Authorization: [%q]
-      timeout: 2s
-      threshold: 3
-      backoff: 500ms
-      ignoredmediatypes: [application/octet-stream]
-`, filepath.Join(dir, "data"), addr, url, auth)
-	p := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("docker-registry", "serve", p)
-	logw := &syncWriter{}
-	cmd.Stdout, cmd.Stderr = logw, logw
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start docker-registry (setup installs it): %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("registry log:\n%.4000s", logw.String())
-		}
-	})
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("docker-registry did not come up")
-		}
 	}
 }
 
