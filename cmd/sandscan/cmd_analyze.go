@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/sandscan/sandscan/analyzer"
+	"github.com/sandscan/sandscan/internal/atomicfile"
 	"github.com/sandscan/sandscan/sandbox"
 	"github.com/sandscan/sandscan/trace"
 )
@@ -160,19 +161,7 @@ func detonate(ctx context.Context, g *globals, sb *sandbox.Sandbox, src sandbox.
 }
 
 func saveRun(path string, run *trace.Run) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := trace.Encode(f, run); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, func(w io.Writer) error { return trace.Encode(w, run) })
 }
 
 func displayName(src sandbox.Source) string {

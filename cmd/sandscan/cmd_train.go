@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/sandscan/sandscan/analyzer"
+	"github.com/sandscan/sandscan/internal/atomicfile"
 	"github.com/sandscan/sandscan/internal/corpus"
 	"github.com/sandscan/sandscan/models"
 )
@@ -88,7 +88,7 @@ func runTrain(ctx context.Context, g *globals, args []string) error {
 	if err := m.Save(&mb); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(f.out, mb.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(f.out, mb.Bytes()); err != nil {
 		return err
 	}
 	if f.evalOut != "" {
@@ -101,7 +101,7 @@ func runTrain(ctx context.Context, g *globals, args []string) error {
 		}
 		var b bytes.Buffer
 		writeEvalDoc(&b, m, evaluated, ev, cv, train, test, f, dir, len(names))
-		if err := writeFileAtomic(f.evalOut, b.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(f.evalOut, b.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -187,12 +187,4 @@ func writeEvalDoc(b *bytes.Buffer, m, evaluated *models.Model, ev, cv *models.Ev
 	b.WriteString("the distance of a run is the mean Euclidean distance to its 3 nearest benign training runs. At or below\n")
 	b.WriteString("the 95th percentile of the benign runs' own (leave-one-out) distance the score is 0; beyond it,\n")
 	b.WriteString("1 - exp(-(d - t) / max(t, 1)), tending to 1 with distance.\n")
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sandscan/sandscan/internal/atomicfile"
 	"github.com/sandscan/sandscan/trace"
 )
 
@@ -110,7 +111,7 @@ func WriteManifest(dir string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(b, '\n'))
 }
 
 // ReadRun reads one run of the corpus.
@@ -150,13 +151,5 @@ func WriteRun(dir string, e Entry, run *trace.Run) error {
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return writeAtomic(p, []byte(gz.String()))
-}
-
-func writeAtomic(p string, b []byte) error {
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
+	return atomicfile.WriteFile(p, []byte(gz.String()))
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sandscan/sandscan/analyzer"
+	"github.com/sandscan/sandscan/internal/atomicfile"
 	"github.com/sandscan/sandscan/trace"
 )
 
@@ -132,12 +133,18 @@ func (res *Results) Encode(w io.Writer) error {
 
 // WriteFile writes results as JSON to path, whole or not at all.
 func (res *Results) WriteFile(path string) error {
-	return writeAtomic(path, func(w io.Writer) error { return res.Encode(w) })
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, func(w io.Writer) error { return res.Encode(w) })
 }
 
 // SaveRun writes a run as gzipped JSON.
 func SaveRun(path string, run *trace.Run) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
 		zw := gzip.NewWriter(w)
 		if err := trace.Encode(zw, run); err != nil {
 			return err
@@ -162,32 +169,6 @@ func LoadRun(path string) (*trace.Run, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return run, nil
-}
-
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // isNotExist says whether err means a file was missing.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sandscan/sandscan/internal/atomicfile"
 )
 
 // Annotations on the index.json entry that name the image. containerd's
@@ -33,7 +33,7 @@ func WriteOCIArchive(path string, img v1.Image, ref string) error {
 	if _, err := name.ParseReference(ref); err != nil {
 		return fmt.Errorf("oci archive: reference %q: %w", ref, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { return writeOCI(w, img, ref) })
+	return atomicfile.Write(path, func(w io.Writer) error { return writeOCI(w, img, ref) })
 }
 
 // WriteDockerArchive writes img as a docker-archive tarball (the `docker
@@ -43,30 +43,7 @@ func WriteDockerArchive(path string, img v1.Image, ref string) error {
 	if err != nil {
 		return fmt.Errorf("docker archive: reference %q must be a tag: %w", ref, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { return tarball.Write(tag, img, w) })
-}
-
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error { return tarball.Write(tag, img, w) })
 }
 
 // blob is one file under blobs/sha256 of the layout.
