@@ -181,6 +181,11 @@ func TestSampleImages(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("run errors %q; %d events", run.Errors, len(run.Events))
+				if run.Network != nil {
+					for _, c := range run.Network.Conns {
+						t.Logf("connection %s:%d app %q shell %+v first bytes %q", c.DstIP, c.DstPort, c.App, c.Shell, c.FirstData)
+					}
+				}
 			}
 			assertNoLeftovers(t, sb, run.ID)
 		})

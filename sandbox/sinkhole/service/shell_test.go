@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeShell plays the sandbox's side of a reverse shell without running
@@ -87,6 +88,24 @@ func TestReverseShell(t *testing.T) {
 				t.Errorf("first data %q", c.FirstData)
 			}
 		})
+	}
+}
+
+// TestReverseShellCutGreeting: busybox ash's greeting can arrive cut
+// mid-line by the network; the sinkhole must read on before judging.
+func TestReverseShellCutGreeting(t *testing.T) {
+	s := newService(t, testConfig())
+	sn := newSandboxNet(t, s)
+	conn := sn.dial("198.51.100.66:4444")
+	io.WriteString(conn, "/bin/sh: can't access tty; job co")
+	time.Sleep(200 * time.Millisecond)
+	got := fakeShell(conn, "ntrol turned off\n\nBusyBox v1.35.0 built-in shell (ash)\n\n/ # ", posixShell)
+	sn.wait()
+	if first := <-got; first != defaultShellCommand {
+		t.Errorf("the shell was sent %q", first)
+	}
+	if c := lastConn(t, s); c.App != AppShell || c.Shell == nil || !strings.Contains(c.Shell.Received, idOutput) {
+		t.Errorf("recorded %+v %+v", c, c.Shell)
 	}
 }
 

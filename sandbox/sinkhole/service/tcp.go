@@ -39,6 +39,9 @@ const (
 	// sniffWant is how many bytes sniffing asks for when the first ones
 	// are not enough to decide.
 	sniffWant = 16
+	// sniffMore is how much unrecognised text is read before judging it
+	// again: a shell's greeting and prompt fit.
+	sniffMore = 512
 )
 
 var errReadLimit = errors.New("sinkhole: connection read limit reached")
@@ -209,13 +212,19 @@ func (ss *session) run() {
 		}
 	}
 	app, more := sniff(first, ss.c.DstPort)
-	if more {
+	switch {
+	case more:
 		// Too few bytes to tell: give the client a moment to send more.
 		first, _ = ss.peek(sniffWant, cfg.BannerWait)
 		app, _ = sniff(first, ss.c.DstPort)
-		if app == "" {
-			app = AppUnknown
-		}
+	case app == AppUnknown && isText(first):
+		// Text that names no protocol may be a shell's greeting cut by
+		// the network mid-line ("...job co"): read on, then judge again.
+		first, _ = ss.peek(sniffMore, cfg.BannerWait)
+		app, _ = sniff(first, ss.c.DstPort)
+	}
+	if app == "" {
+		app = AppUnknown
 	}
 	switch app {
 	case AppHTTP:
