@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 
 IMAGES := $(wildcard testdata/images/*.tar)
 
-.PHONY: all build setup testdata run test bench eval models clean
+.PHONY: all build setup testdata run test bench eval models corpus clean
 
 all: build
 
@@ -54,6 +54,10 @@ eval: setup
 # regenerate its evaluation on the held-out families.
 models: build
 	$(BIN) train --eval-out models/EVAL.md models/corpus
+
+# Re-detonate the training corpus (root, about 20 minutes), then `make models`.
+corpus: setup
+	$(GO) run ./internal/tools/corpus -out models/corpus
 
 clean:
 	rm -rf bin testdata/images
