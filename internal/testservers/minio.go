@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"debug/buildinfo"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,9 +21,6 @@ const (
 	minioModule  = "github.com/minio/minio"
 	MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
 )
-
-// warmMinIO is where the lead's warm-up build may already have put one.
-const warmMinIO = "/tmp/warm/bin/minio"
 
 // minioBuildTimeout covers a cold build on a busy two-core machine.
 const minioBuildTimeout = 20 * time.Minute
@@ -54,8 +50,7 @@ func hasBuild(path string) bool {
 }
 
 // EnsureMinIO returns the path of a MinIO binary at MinIOVersion in the
-// tools directory: already there, copied from the warm-up build, or built
-// with `go install`.
+// tools directory: already there, or built with `go install`.
 func EnsureMinIO(ctx context.Context) (string, error) {
 	minioBuild.once.Do(func() {
 		minioBuild.path, minioBuild.err = ensureMinIO(ctx)
@@ -74,12 +69,6 @@ func ensureMinIO(ctx context.Context) (string, error) {
 	if hasBuild(target) {
 		return target, nil
 	}
-	if hasBuild(warmMinIO) {
-		if err := copyFile(warmMinIO, target); err != nil {
-			return "", err
-		}
-		return target, nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, minioBuildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "install", minioModule+"@"+MinIOVersion)
@@ -91,36 +80,6 @@ func ensureMinIO(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("go install left no minio %s at %s", MinIOVersion, target)
 	}
 	return target, nil
-}
-
-// copyFile copies through a temporary file and a rename, so a reader never
-// sees half a binary.
-func copyFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.CreateTemp(filepath.Dir(dst), ".minio-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(out.Name())
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Chmod(0o755); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Rename(out.Name(), dst)
 }
 
 // MinIO starts a MinIO server for t (building it first if needed) on a
