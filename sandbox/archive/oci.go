@@ -140,14 +140,7 @@ func (o *ociReader) walk(d ocispec.Descriptor, depth int) error {
 	}
 	switch {
 	case isIndex(d.MediaType):
-		if depth >= o.cfg.limits.MaxDepth {
-			return errorf(ErrTooLarge, "indexes nest deeper than %d", o.cfg.limits.MaxDepth)
-		}
-		b, err := readBlob(o.fsys, d, o.cfg.limits.MaxJSON)
-		if err != nil {
-			return err
-		}
-		idx, err := o.decodeIndex("index "+d.Digest.String(), b)
+		idx, err := o.index(d, depth)
 		if err != nil {
 			return err
 		}
@@ -162,6 +155,18 @@ func (o *ociReader) walk(d ocispec.Descriptor, depth int) error {
 		}
 	}
 	return nil
+}
+
+// index reads a nested index, refusing nesting past the depth limit.
+func (o *ociReader) index(d ocispec.Descriptor, depth int) (*ocispec.Index, error) {
+	if depth >= o.cfg.limits.MaxDepth {
+		return nil, errorf(ErrTooLarge, "indexes nest deeper than %d", o.cfg.limits.MaxDepth)
+	}
+	b, err := readBlob(o.fsys, d, o.cfg.limits.MaxJSON)
+	if err != nil {
+		return nil, err
+	}
+	return o.decodeIndex("index "+d.Digest.String(), b)
 }
 
 func (o *ociReader) manifest(d ocispec.Descriptor) (*ocispec.Manifest, error) {
@@ -187,14 +192,7 @@ func (o *ociReader) manifest(d ocispec.Descriptor) (*ocispec.Manifest, error) {
 func (o *ociReader) image(d ocispec.Descriptor, depth int, info *Info) error {
 	switch {
 	case isIndex(d.MediaType):
-		if depth >= o.cfg.limits.MaxDepth {
-			return errorf(ErrTooLarge, "indexes nest deeper than %d", o.cfg.limits.MaxDepth)
-		}
-		b, err := readBlob(o.fsys, d, o.cfg.limits.MaxJSON)
-		if err != nil {
-			return err
-		}
-		idx, err := o.decodeIndex("index "+d.Digest.String(), b)
+		idx, err := o.index(d, depth)
 		if err != nil {
 			return err
 		}
