@@ -5,9 +5,9 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sandscan/sandscan/internal/testservers"
 )
 
 // pushArchive pushes the image of an OCI archive to ref with
@@ -30,18 +30,7 @@ func pushArchive(t testing.TB, archive, ref string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	return testservers.Push(t, ref, img)
 }
 
 func startListener(t testing.TB) net.Listener {

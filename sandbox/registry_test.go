@@ -5,9 +5,6 @@ import (
 	"github.com/sandscan/sandscan/internal/testservers"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/sandscan/sandscan/internal/imagebuild"
 	"github.com/sandscan/sandscan/sandbox"
 	"github.com/sandscan/sandscan/trace"
@@ -29,21 +26,14 @@ func TestPullFromRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.ParseReference(addr+"/team/pulled:v1", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatal(err)
-	}
-	digest, _ := img.Digest()
+	digest := testservers.Push(t, addr+"/team/pulled:v1", img)
 
 	src, err := sandbox.ParseSource("docker://" + addr + "/team/pulled:v1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := detonate(t, sb, src)
-	if run.Image.Digest != digest.String() {
+	if run.Image.Digest != digest {
 		t.Errorf("digest %s, pushed %s", run.Image.Digest, digest)
 	}
 	if !inDiff(run, "/var/tmp/marker", trace.FileCreated) {

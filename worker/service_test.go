@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/sandscan/sandscan/analysis"
 	"github.com/sandscan/sandscan/internal/imagebuild"
 	"github.com/sandscan/sandscan/internal/testservers"
@@ -38,18 +35,7 @@ func pushImage(t *testing.T, ref, script string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	return testservers.Push(t, ref, img)
 }
 
 func registryJob(t testing.TB, digest, ref string) queue.Job {
